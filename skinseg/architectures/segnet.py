@@ -1,0 +1,49 @@
+"""The reference SegNet for skin: 4 strided-conv downsamplings, 4 transposed-conv upsamplings.
+
+conv 64, strided conv 64, conv 128, strided conv 128, ... up to 512, then four times
+(transposed conv stride 2 + conv) back down to 64 and a 1x1 conv to one sigmoid channel, with
+batch norm and ReLU after every conv. At width 1.0 it has 11.7 M parameters.
+"""
+
+from __future__ import annotations
+
+from ..errors import SkinsegError, require
+from ..hookspecs import hookimpl
+
+FILTERS = (64, 128, 256, 512)
+
+
+def _conv_bn_relu(layers, x, filters, strides=1, name=""):
+    x = layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False, name=f"{name}_conv")(x)
+    x = layers.BatchNormalization(name=f"{name}_bn")(x)
+    return layers.ReLU(name=f"{name}_relu")(x)
+
+
+def build_segnet(img_size: int = 256, width: float = 1.0, **options):
+    """The reference skin SegNet; ``width`` scales every layer's filters."""
+    if options:
+        raise SkinsegError(f"segnet takes no options {sorted(options)}; it has --width and --img-size")
+    if img_size % 16:
+        raise SkinsegError(f"segnet needs --img-size divisible by 16 (4 downsamplings), got {img_size}")
+    keras = require("keras", "train")
+    layers = keras.layers
+    filters = [max(4, int(round(f * width))) for f in FILTERS]
+
+    inputs = keras.Input((img_size, img_size, 3), name="image")
+    x = layers.Rescaling(1.0 / 255.0, name="normalise")(inputs)
+    for i, f in enumerate(filters):
+        x = _conv_bn_relu(layers, x, f, name=f"enc{i}a")
+        x = _conv_bn_relu(layers, x, f, strides=2, name=f"enc{i}b")
+    for i, f in enumerate(reversed(filters)):
+        x = layers.Conv2DTranspose(f, 3, strides=2, padding="same", use_bias=False, name=f"dec{i}_up")(x)
+        x = layers.BatchNormalization(name=f"dec{i}_up_bn")(x)
+        x = layers.ReLU(name=f"dec{i}_up_relu")(x)
+        x = _conv_bn_relu(layers, x, f, name=f"dec{i}")
+    x = layers.Conv2D(1, 1, name="logits")(x)
+    outputs = layers.Activation("sigmoid", dtype="float32", name="skin")(x)
+    return keras.Model(inputs, outputs, name=f"segnet_w{width:g}")
+
+
+@hookimpl
+def register_architectures(register):
+    register("segnet", build_segnet, "reference skin SegNet, 11.7 M parameters at width 1.0")

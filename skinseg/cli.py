@@ -1,0 +1,242 @@
+"""The ``skinseg`` command line: it parses arguments and prints results; the library does the work."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out of the output
+
+import click
+
+from . import __version__
+from .errors import SkinsegError
+
+
+class SkinsegGroup(click.Group):
+    """Turns SkinsegError into a one-line message and exit code 1, never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except SkinsegError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(1)
+
+
+def _table(rows: list[list], headers: list[str]) -> str:
+    cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _write_json(path: str | None, value) -> None:
+    if path:
+        from .files import atomic_write_json
+
+        atomic_write_json(path, value)
+
+
+@click.group(cls=SkinsegGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="skinseg")
+def cli():
+    """Train, shrink and run human-skin segmentation models on small devices."""
+
+
+dataset_option = click.option("--dataset", "datasets", multiple=True, default=["pratheepan"], show_default=True,
+                              help="Dataset name, or NAME=DATA_DIR; repeat to train on several.")
+data_dir_option = click.option("--data-dir", type=click.Path(file_okay=False), help="Folder holding the dataset.")
+
+
+@cli.command()
+@dataset_option
+@data_dir_option
+@click.option("--split", type=str, default=None, help="Split scheme: seed (Pratheepan), manifest, random.")
+@click.option("--subset", type=str, default=None, help="Dataset subset, e.g. face or family for Pratheepan.")
+@click.option("--split-ratios", default="0.6,0.2,0.2", show_default=True, help="train,val,test ratios for --split random.")
+@click.option("--split-seed", default=0, show_default=True, help="Seed of --split random.")
+@click.option("--arch", default="segnet", show_default=True, help="Architecture name (see 'skinseg plugins').")
+@click.option("--width", default=1.0, show_default=True, help="Width multiplier of every layer.")
+@click.option("--img-size", default=256, show_default=True, help="Square input size in pixels.")
+@click.option("--epochs", default=None, type=int, help="Epochs to train [default: 50; on --resume, the run's own].")
+@click.option("--batch-size", default=8, show_default=True)
+@click.option("--lr", "learning_rate", default=1e-3, show_default=True, help="Peak learning rate (cosine schedule).")
+@click.option("--no-augment", is_flag=True, help="Train without flips, scale/crop and colour jitter.")
+@click.option("--seed", default=0, show_default=True, help="Random seed; the same seed repeats a run.")
+@click.option("--precision", type=click.Choice(["float32", "mixed"]), default="float32", show_default=True)
+@click.option("--limit", type=int, default=None, help="Use only the first N samples of each split (smoke tests).")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run from its last.keras.")
+@click.option("--force", is_flag=True, help="Overwrite an existing run folder.")
+@click.option("--quiet", is_flag=True, help="No per-epoch progress.")
+def train(datasets, data_dir, split, subset, split_ratios, split_seed, arch, width, img_size, epochs, batch_size,
+          learning_rate, no_augment, seed, precision, limit, out, resume, force, quiet):
+    """Train a model; the run folder gets best.keras, last.keras, metrics.csv and curves.png."""
+    from .training import TrainConfig
+    from .training import train as run_training
+
+    try:
+        ratios = tuple(float(r) for r in split_ratios.split(","))
+    except ValueError:
+        raise SkinsegError(f"--split-ratios must be three numbers like 0.6,0.2,0.2, got {split_ratios!r}") from None
+    config = TrainConfig(out=out, datasets=list(datasets), data_dir=data_dir, split=split, subset=subset,
+                         split_ratios=ratios, split_seed=split_seed, arch=arch, width=width, img_size=img_size,
+                         epochs=epochs or (0 if resume else 50), batch_size=batch_size, learning_rate=learning_rate,
+                         augment=not no_augment, seed=seed, precision=precision, limit=limit)
+    verbose = 0 if quiet else (1 if sys.stdout.isatty() else 2)
+    result = run_training(config, resume=resume, force=force, verbose=verbose)
+    click.echo(f"trained {result.epochs_done} epochs on {result.train_samples} images; best val IoU "
+               f"{result.best_val_iou:.4f} at epoch {result.best_epoch}; run folder {result.run_dir}")
+
+
+def _metrics_table(result: dict) -> str:
+    from .metrics import METRIC_KEYS
+
+    rows = [[label, *(f"{result[key][m]:.4f}" for m in METRIC_KEYS)]
+            for label, key in (("per-image mean", "per_image_mean"), ("pooled", "pooled"))]
+    return _table(rows, ["", *METRIC_KEYS])
+
+
+@cli.command()
+@click.option("-m", "--model", required=True, help="Model file (.keras, .tflite) or shipped model name.")
+@click.option("--dataset", default="pratheepan", show_default=True)
+@data_dir_option
+@click.option("--split", default="test", show_default=True, help="Which split to score (train, val, test, all).")
+@click.option("--scheme", default=None, help="Split scheme (seed, random, manifest); dataset default if omitted.")
+@click.option("--subset", default=None)
+@click.option("--runtime", default=None, help="Runtime for the model (default: best installed).")
+@click.option("--threads", type=int, default=None)
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the results as JSON.")
+@click.option("--per-image", is_flag=True, help="Print every image's scores.")
+@click.option("--quiet", is_flag=True)
+def evaluate(model, dataset, data_dir, split, scheme, subset, runtime, threads, json_path, per_image, quiet):
+    """Score a model on a dataset split, at each image's original size."""
+    from .evaluation import evaluate as run_evaluation
+
+    result = run_evaluation(model, dataset, split, data_dir=data_dir, runtime=runtime, num_threads=threads,
+                            progress=not quiet, scheme=scheme, subset=subset)
+    _write_json(json_path, result)
+    click.echo(f"{result['images']} images of {dataset}/{split}, runtime {result['runtime']}")
+    click.echo(_metrics_table(result))
+    if per_image:
+        click.echo(_table([[r["name"], f"{r['iou']:.4f}", f"{r['f1']:.4f}", f"{r['miou2']:.4f}"]
+                           for r in result["per_image"]], ["image", "iou", "f1", "miou2"]))
+
+
+@cli.command()
+@click.option("-m", "--model", required=True, help="Model file or shipped model name.")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path())
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for STEM.png masks.")
+@click.option("--overlay", is_flag=True, help="Also write STEM_overlay.png, the mask tinted over the photo.")
+@click.option("--runtime", default=None)
+@click.option("--threads", type=int, default=None)
+@click.option("--threshold", type=float, default=None, help="Skin probability threshold [default: the model's].")
+@click.option("--force", is_flag=True, help="Overwrite existing masks in --out.")
+@click.option("--quiet", is_flag=True)
+def predict(model, inputs, out, overlay, runtime, threads, threshold, force, quiet):
+    """Write a 0/255 skin mask for each image (or each image in each folder), at its original size."""
+    from .prediction import predict_files
+
+    failures = 0
+    for path, target, error in predict_files(model, inputs, out, overlay=overlay, runtime=runtime,
+                                             num_threads=threads, threshold=threshold, force=force):
+        if error:
+            failures += 1
+            click.echo(f"Error: {error}", err=True)
+        elif not quiet:
+            click.echo(f"{path} -> {target}")
+    if failures:
+        raise SkinsegError(f"{failures} image(s) could not be segmented; see the messages above")
+
+
+@cli.group()
+def datasets():
+    """List, describe and fetch datasets."""
+
+
+@datasets.command("list")
+def datasets_list():
+    """Registered datasets."""
+    from .plugins import registry
+
+    entries = registry("datasets").entries.values()
+    click.echo(_table([[e.name, e.plugin, e.description] for e in entries], ["name", "plugin", "description"]))
+
+
+@datasets.command("info")
+@click.argument("name")
+@data_dir_option
+@click.option("--scheme", default=None, help="Split scheme (seed, random, manifest).")
+@click.option("--json", "as_json", is_flag=True)
+def datasets_info(name, data_dir, scheme, as_json):
+    """Counts per split, image sizes and skin fraction."""
+    from .datasets import describe, load_dataset
+
+    info = describe(load_dataset(name, data_dir, scheme=scheme))
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+        return
+    click.echo(f"{info['name']} at {info['root']} ({info['scheme']} split)")
+    rows = [[split, s["count"], "x".join(map(str, s["min_size"] or [])), "x".join(map(str, s["max_size"] or [])),
+             f"{s['skin_fraction']:.3f}" if s["skin_fraction"] is not None else "-"]
+            for split, s in info["splits"].items()]
+    click.echo(_table(rows, ["split", "images", "min size", "max size", "skin fraction"]))
+
+
+@datasets.command("fetch")
+@click.argument("name")
+@click.option("--from", "source", type=click.Path(), help="An archive or folder you already have.")
+@click.option("--url", default=None, help="Download from this address instead of the default.")
+@click.option("--sha256", default=None, help="Expected SHA-256 of the downloaded archive.")
+@click.option("--dest", type=click.Path(file_okay=False), default=None, help="Where to keep it [default: cache].")
+@click.option("--force", is_flag=True, help="Replace a copy that is already there.")
+@click.option("--quiet", is_flag=True)
+def datasets_fetch(name, source, url, sha256, dest, force, quiet):
+    """Download (or import --from) a dataset, verify every file and cache it."""
+    from .datasets import pratheepan
+
+    if name != pratheepan.NAME:
+        raise SkinsegError(f"only pratheepan can be fetched; put {name!r} in place and use --data-dir")
+    dest = Path(dest) if dest else None
+    if source:
+        path = pratheepan.import_copy(source, dest, force=force, progress=not quiet)
+    else:
+        path = pratheepan.fetch(url=url, dest=dest, force=force, progress=not quiet, sha256=sha256)
+    click.echo(f"pratheepan verified ({len(pratheepan.file_manifest())} files) at {path}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+def plugins(as_json):
+    """Loaded plugins, their versions and what each registers."""
+    from .plugins import describe_plugins
+
+    rows = describe_plugins()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    lines = []
+    for row in rows:
+        registers = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in row["registers"].items())
+        lines.append([row["name"], f"{row['distribution']} {row['version']}", registers or ", ".join(row["hooks"])])
+    click.echo(_table(lines, ["plugin", "distribution", "registers"]))
+
+
+def _add_plugin_commands() -> None:
+    from .plugins import manager
+
+    try:
+        manager().hook.register_commands(cli=cli)
+    except SkinsegError as exc:  # a broken plugin must not stop the CLI from starting
+        click.echo(f"Error: {exc}", err=True)
+
+
+_add_plugin_commands()
+
+
+def main() -> None:
+    cli(prog_name="skinseg")

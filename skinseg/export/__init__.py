@@ -1,0 +1,1 @@
+"""Exporting trained Keras models to deployable artifacts (SavedModel, TFLite, Edge TPU)."""

@@ -1,0 +1,60 @@
+"""Running .tflite files through any TFLite interpreter (LiteRT, tflite-runtime, TensorFlow).
+
+The three interpreters share one API; this module adapts it to :class:`LoadedModel`, including
+(de)quantization of int8/uint8 inputs and outputs from the tensors' own parameters.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import SkinsegError
+from ..tflite_file import read_metadata
+from . import LoadedModel
+
+
+def _quantize(x: np.ndarray, detail: dict) -> np.ndarray:
+    dtype = detail["dtype"]
+    if dtype in (np.float32, np.float16):
+        return x.astype(dtype)
+    scale, zero_point = detail["quantization"]
+    info = np.iinfo(dtype)
+    return np.clip(np.round(x / scale + zero_point), info.min, info.max).astype(dtype)
+
+
+def _dequantize(y: np.ndarray, detail: dict) -> np.ndarray:
+    if detail["dtype"] in (np.float32, np.float16):
+        return y.astype(np.float32)
+    scale, zero_point = detail["quantization"]
+    return (y.astype(np.float32) - zero_point) * scale
+
+
+def load_with(interpreter_class, path: Path, runtime: str, num_threads: int | None = None,
+              delegates: list | None = None) -> LoadedModel:
+    """Open ``path`` with an Interpreter class and wrap it as a LoadedModel."""
+    metadata = read_metadata(path) or {}
+    kwargs = {"model_path": str(path), "num_threads": num_threads}
+    if delegates:
+        kwargs["experimental_delegates"] = delegates
+    try:
+        interpreter = interpreter_class(**kwargs)
+        interpreter.allocate_tensors()
+    except (ValueError, RuntimeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SkinsegError(f"{path}: {runtime} cannot load this model ({first}); export it again or try another --runtime") from None
+    inp = interpreter.get_input_details()[0]
+    out = interpreter.get_output_details()[0]
+    _, height, width, _ = inp["shape"]
+
+    def run(batch: np.ndarray) -> np.ndarray:
+        results = []
+        for image in batch:  # exported graphs have batch 1
+            interpreter.set_tensor(inp["index"], _quantize(image[None], inp))
+            interpreter.invoke()
+            prob = _dequantize(interpreter.get_tensor(out["index"]), out)
+            results.append(prob[0, ..., 0])
+        return np.stack(results)
+
+    return LoadedModel(path=path, runtime=runtime, input_size=(int(width), int(height)), metadata=metadata, run=run)

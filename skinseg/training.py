@@ -1,0 +1,240 @@
+"""Training a skin model into a run folder that can be resumed, reproduced and exported.
+
+A run folder holds ``config.json`` (the resolved configuration), ``best.keras`` (best validation
+IoU), ``last.keras`` (for ``--resume``), ``metrics.csv``, ``curves.png`` and ``state.json``.
+Every file is written atomically, so an interrupted run resumes from its last finished epoch.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import platform
+import shutil
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from . import __version__
+from .datasets import Sample, load_dataset, parse_dataset_spec
+from .errors import SkinsegError, require
+from .files import atomic_write_bytes, atomic_write_json, atomic_write_text
+
+RUN_FILES = ("config.json", "best.keras", "last.keras", "metrics.csv", "curves.png", "state.json")
+
+
+@dataclass
+class TrainConfig:
+    """Everything that determines a training run; written to config.json."""
+
+    out: str
+    datasets: list[str] = field(default_factory=lambda: ["pratheepan"])
+    data_dir: str | None = None
+    split: str | None = None  # split scheme: seed, random, manifest (dataset default if None)
+    subset: str | None = None
+    split_ratios: tuple[float, float, float] = (0.6, 0.2, 0.2)
+    split_seed: int = 0
+    arch: str = "segnet"
+    width: float = 1.0
+    img_size: int = 256
+    epochs: int = 50
+    batch_size: int = 8
+    learning_rate: float = 1e-3
+    weight_decay: float = 1e-4
+    warmup_epochs: int = 2
+    dice_weight: float = 1.0
+    augment: bool = True
+    min_scale: float = 0.6
+    seed: int = 0
+    precision: str = "float32"  # or "mixed" (float16 compute on a GPU)
+    limit: int | None = None  # use only the first N samples of each split (smoke tests)
+    arch_options: dict = field(default_factory=dict)
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    epochs_done: int
+    best_epoch: int
+    best_val_iou: float
+    train_samples: int
+    val_samples: int
+
+
+def _samples(config: TrainConfig, split: str) -> list[Sample]:
+    found: list[Sample] = []
+    for spec in config.datasets:
+        name, data_dir = parse_dataset_spec(spec)
+        if data_dir is None and len(config.datasets) == 1:
+            data_dir = config.data_dir
+        dataset = load_dataset(name, data_dir, scheme=config.split, subset=config.subset,
+                               ratios=config.split_ratios, seed=config.split_seed)
+        part = dataset.splits.get(split, [])
+        found.extend(part[: config.limit] if config.limit else part)
+    return found
+
+
+def prepare_run_folder(out: Path, resume: bool, force: bool) -> bool:
+    """Decide what to do with an existing run folder; True if resuming."""
+    if not out.exists() or not any(out.iterdir()):
+        if resume:
+            raise SkinsegError(f"{out}: nothing to resume; start the run without --resume")
+        return False
+    if resume and force:
+        raise SkinsegError("--resume and --force contradict each other; pick one")
+    if resume:
+        if not (out / "last.keras").exists() or not (out / "config.json").exists():
+            raise SkinsegError(f"{out}: no last.keras/config.json to resume from; use --force to start over")
+        return True
+    if force:
+        shutil.rmtree(out)
+        return False
+    raise SkinsegError(f"{out}: run folder already exists; use --resume to continue it or --force to overwrite it")
+
+
+def _read_state(out: Path) -> dict:
+    path = out / "state.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _versions() -> dict:
+    keras = require("keras", "train")
+    return {"skinseg": __version__, "keras": keras.__version__, "backend": keras.backend.backend(),
+            "python": platform.python_version()}
+
+
+def _compile(model, config: TrainConfig, steps_per_epoch: int):
+    keras = require("keras", "train")
+    from .losses import BceDiceLoss
+
+    total = max(1, config.epochs * steps_per_epoch)
+    warmup = min(total // 2, config.warmup_epochs * steps_per_epoch)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=config.learning_rate * (0.1 if warmup else 1.0),
+        decay_steps=total - warmup, alpha=0.01,
+        warmup_target=config.learning_rate if warmup else None, warmup_steps=warmup,
+    )
+    optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=config.weight_decay)
+    metrics = [keras.metrics.BinaryIoU(target_class_ids=[1], threshold=0.5, name="iou"),
+               keras.metrics.BinaryIoU(target_class_ids=[0, 1], threshold=0.5, name="miou2")]
+    model.compile(optimizer=optimizer, loss=BceDiceLoss(dice_weight=config.dice_weight), metrics=metrics)
+
+
+def plot_curves(rows: list[dict], path: Path) -> None:
+    """Loss and IoU per epoch, train and validation, as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [int(r["epoch"]) for r in rows]
+    fig, (ax_loss, ax_iou) = plt.subplots(1, 2, figsize=(10, 4))
+    for key, ax in (("loss", ax_loss), ("iou", ax_iou)):
+        ax.plot(epochs, [float(r[key]) for r in rows], label=f"train {key}")
+        ax.plot(epochs, [float(r[f"val_{key}"]) for r in rows], label=f"val {key}")
+        ax.set_xlabel("epoch")
+        ax.set_title(key)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    plt.close(fig)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def _run_folder_callback(out: Path, is_chief: bool = True):
+    keras = require("keras", "train")
+    from .keras_io import save_keras_model
+
+    class RunFolder(keras.callbacks.Callback):
+        """Writes metrics.csv, last.keras, best.keras, curves.png and state.json after every epoch."""
+
+        def __init__(self):
+            super().__init__()
+            self.state = _read_state(out)
+            self.rows = []
+            if (out / "metrics.csv").exists():
+                with open(out / "metrics.csv", newline="") as fh:
+                    self.rows = list(csv.DictReader(fh))
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = dict(logs or {})
+            lr = self.model.optimizer.learning_rate
+            row = {"epoch": epoch + 1, **{k: float(v) for k, v in sorted(logs.items())},
+                   "lr": float(lr.numpy() if hasattr(lr, "numpy") else lr)}
+            self.rows = [r for r in self.rows if int(r["epoch"]) < epoch + 1] + [row]
+            if not is_chief:
+                return
+            text = io.StringIO()
+            writer = csv.DictWriter(text, fieldnames=list(row))
+            writer.writeheader()
+            writer.writerows({k: r.get(k, "") for k in row} for r in self.rows)
+            atomic_write_text(out / "metrics.csv", text.getvalue())
+            val_iou = row.get("val_iou", float("nan"))
+            if val_iou > self.state.get("best_val_iou", -1.0):
+                save_keras_model(self.model, out / "best.keras")
+                self.state.update(best_val_iou=val_iou, best_epoch=epoch + 1)
+            save_keras_model(self.model, out / "last.keras")
+            self.state.update(epochs_done=epoch + 1, finished=False)
+            atomic_write_json(out / "state.json", self.state)
+            plot_curves(self.rows, out / "curves.png")
+
+    return RunFolder()
+
+
+def train(config: TrainConfig, resume: bool = False, force: bool = False, verbose: int = 1) -> TrainResult:
+    """Train ``config.arch`` on the datasets' train splits, selecting on validation IoU."""
+    keras = require("keras", "train")
+    from .architectures import create_model
+    from .keras_io import load_keras_model
+    from .pipeline import load_arrays, make_dataset
+
+    out = Path(config.out)
+    resuming = prepare_run_folder(out, resume, force)
+    if resuming:
+        saved = json.loads((out / "config.json").read_text())["config"]
+        saved["epochs"] = max(config.epochs, saved["epochs"]) if config.epochs else saved["epochs"]
+        config = TrainConfig(**{**saved, "out": str(out)})
+
+    keras.utils.set_random_seed(config.seed)
+    if config.precision == "mixed":
+        keras.mixed_precision.set_global_policy("mixed_float16")
+    elif config.precision != "float32":
+        raise SkinsegError(f"unknown precision {config.precision!r}; available: float32, mixed")
+
+    train_samples, val_samples = _samples(config, "train"), _samples(config, "val")
+    if not val_samples:
+        raise SkinsegError("the datasets have no validation split; model selection needs one (use --split random)")
+    train_x, train_y = load_arrays(train_samples, config.img_size)
+    val_x, val_y = load_arrays(val_samples, config.img_size)
+    train_ds = make_dataset(train_x, train_y, config.batch_size, augment=config.augment, shuffle=True,
+                            seed=config.seed, min_scale=config.min_scale)
+    val_ds = make_dataset(val_x, val_y, config.batch_size)
+    steps = -(-len(train_x) // config.batch_size)
+
+    if resuming:
+        model = load_keras_model(out / "last.keras", compile=True)
+        initial_epoch = _read_state(out).get("epochs_done", 0)
+    else:
+        model = create_model(config.arch, img_size=config.img_size, width=config.width, **config.arch_options)
+        _compile(model, config, steps)
+        initial_epoch = 0
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(out / "config.json", {
+            "config": asdict(config),
+            "command": " ".join(["skinseg", *sys.argv[1:]]) if sys.argv and "skinseg" in sys.argv[0] else None,
+            "versions": _versions(),
+            "samples": {"train": len(train_samples), "val": len(val_samples)},
+            "parameters": int(model.count_params()),
+        })
+    model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, initial_epoch=initial_epoch,
+              callbacks=[_run_folder_callback(out)], verbose=verbose, shuffle=False)
+    state = _read_state(out)
+    state["finished"] = state.get("epochs_done", 0) >= config.epochs
+    atomic_write_json(out / "state.json", state)
+    return TrainResult(run_dir=out, epochs_done=state.get("epochs_done", 0), best_epoch=state.get("best_epoch", 0),
+                       best_val_iou=state.get("best_val_iou", float("nan")), train_samples=len(train_samples),
+                       val_samples=len(val_samples))
