@@ -153,6 +153,75 @@ def predict(model, inputs, out, overlay, runtime, threads, threshold, force, qui
         raise SkinsegError(f"{failures} image(s) could not be segmented; see the messages above")
 
 
+@cli.command()
+@click.option("--reference", required=True, type=click.Path(), help="Full-precision model (usually .keras).")
+@click.option("--candidate", required=True, type=click.Path(), help="Exported model to check against it.")
+@click.option("--dataset", default="pratheepan", show_default=True)
+@data_dir_option
+@click.option("--split", default="test", show_default=True)
+@click.option("--max-iou-drop", default=0.01, show_default=True, help="Fail when IoU drops by more than this.")
+@click.option("--runtime", default=None, help="Runtime for the candidate (default: best installed).")
+@click.option("--threads", type=int, default=None)
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the results as JSON.")
+@click.option("--quiet", is_flag=True)
+def verify(reference, candidate, dataset=None, data_dir=None, split="test", max_iou_drop=0.01, runtime=None,
+           threads=None, json_path=None, quiet=False):
+    """Check that an exported model keeps the reference model's accuracy; exit 1 if it does not."""
+    from .verification import verify as run_verify
+
+    result = run_verify(reference, candidate, dataset or "pratheepan", split, data_dir=data_dir,
+                        max_iou_drop=max_iou_drop, runtime=runtime, num_threads=threads, progress=not quiet)
+    _write_json(json_path, result)
+    rows = [[role, result[role]["runtime"], *(f"{result[role]['per_image_mean'][k]:.4f}" for k in ("iou", "f1", "miou2"))]
+            for role in ("reference", "candidate")]
+    click.echo(f"{result['images']} images of {result['dataset']}/{result['split']}")
+    click.echo(_table(rows, ["model", "runtime", "iou", "f1", "miou2"]))
+    click.echo(f"IoU drop {result['iou_drop']:+.4f} (bound {max_iou_drop}); pixel agreement "
+               f"{100 * result['pixel_agreement']:.2f}%")
+    if not quiet:
+        click.echo("worst images: " + ", ".join(f"{w['name']} ({100 * w['agreement']:.1f}%)" for w in result["worst"]))
+    if not result["passed"]:
+        raise SkinsegError(f"{candidate}: IoU drop {result['iou_drop']:.4f} exceeds --max-iou-drop {max_iou_drop}")
+    click.echo("PASSED")
+
+
+@cli.command()
+@click.option("-m", "--model", required=True, type=click.Path(), help="The .keras model to export.")
+@click.option("--format", "format_", required=True, help="savedmodel, tflite or edgetpu (see 'skinseg plugins').")
+@click.option("--quantize", default=None, help="none, float16, dynamic or int8 [default: the format's first].")
+@click.option("--io-type", default=None, help="int8 only: uint8 (default) or int8 input and output.")
+@click.option("--calib-samples", type=int, default=None, help="int8 only: calibration images [default: 100 or all].")
+@click.option("--calib-dataset", default=None, help="int8 only: calibration dataset [default: the model's own].")
+@click.option("--calib-split", default=None, help="int8 only: calibration split [default: train].")
+@click.option("--calib-data-dir", type=click.Path(file_okay=False), default=None, help="int8 only: its folder.")
+@click.option("--out", type=click.Path(), default=None, help="Output path [default: beside the model].")
+@click.option("--force", is_flag=True, help="Overwrite an existing artifact.")
+@click.option("--verify", "verify_after", is_flag=True, help="Run 'skinseg verify' on the artifact right after.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the result as JSON.")
+@click.option("--quiet", is_flag=True)
+def export(model, format_, quantize, io_type, calib_samples, calib_dataset, calib_split, calib_data_dir, out, force,
+           verify_after, json_path, quiet):
+    """Export a trained model to SavedModel, TFLite or Edge TPU, with embedded metadata."""
+    from .export import export_model
+
+    result = export_model(model, format_, out, quantize=quantize, force=force, progress=not quiet, io_type=io_type,
+                          calib_samples=calib_samples, calib_dataset=calib_dataset, calib_split=calib_split,
+                          calib_data_dir=calib_data_dir)
+    click.echo(f"{result.format} ({result.quantize}) -> {result.path}  {result.size_bytes / 1e6:.2f} MB")
+    for note in result.notes:
+        click.echo(f"  {note}")
+    if result.report and not quiet:
+        from .export.edgetpu import format_report
+
+        click.echo(format_report(result.report))
+    _write_json(json_path, {"path": str(result.path), "format": result.format, "quantize": result.quantize,
+                            "size_bytes": result.size_bytes, "notes": result.notes, "metadata": result.metadata,
+                            "edgetpu_report": result.report})
+    if verify_after:
+        ctx = click.get_current_context()
+        ctx.invoke(verify, reference=model, candidate=str(result.path), quiet=quiet)
+
+
 @cli.group()
 def datasets():
     """List, describe and fetch datasets."""

@@ -66,7 +66,7 @@ def _to_rgb(img: Image.Image) -> Image.Image:
         values = np.asarray(img, dtype=np.float64)
         top = 65535.0 if img.mode.startswith("I;16") or values.max() > 255 else 255.0
         gray = np.clip(values / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
-        return Image.fromarray(gray, "L").convert("RGB")
+        return Image.fromarray(gray).convert("RGB")
     if img.mode in ("P", "PA"):
         img = img.convert("RGBA")
     if img.mode in ("RGBA", "LA", "RGBa", "La"):
@@ -144,7 +144,7 @@ def resize_probability(prob: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Resize an (h, w) float probability map to (width, height) bilinearly."""
     if (prob.shape[1], prob.shape[0]) == tuple(size):
         return prob
-    img = Image.fromarray(prob.astype(np.float32), "F")
+    img = Image.fromarray(prob.astype(np.float32))
     return np.asarray(img.resize(size, Image.BILINEAR))
 
 

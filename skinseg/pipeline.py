@@ -33,27 +33,35 @@ def load_arrays(samples: Sequence[Sample], img_size: int) -> tuple[np.ndarray, n
     return images, masks
 
 
-def _augment(tf, image, mask, img_size: int, min_scale: float):
-    """Random flip, scale/crop and colour jitter on one (image, mask) pair of float tensors."""
-    flip = tf.random.uniform(()) < 0.5
+def _augment(tf, image, mask, seed, img_size: int, min_scale: float):
+    """Random flip, scale/crop and colour jitter on one (image, mask) pair of float tensors.
+
+    Stateless random ops driven by a per-element seed make a run repeatable from ``--seed``.
+    """
+    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), num=9)
+
+    def uniform(i, low=0.0, high=1.0):
+        return tf.random.stateless_uniform((), seed=seeds[i], minval=low, maxval=high)
+
+    flip = uniform(0) < 0.5
     image = tf.cond(flip, lambda: tf.image.flip_left_right(image), lambda: image)
     mask = tf.cond(flip, lambda: tf.image.flip_left_right(mask), lambda: mask)
 
     # Zoom in on a random box covering min_scale..1 of each side, at a random aspect.
-    scale_h = tf.random.uniform((), min_scale, 1.0)
-    scale_w = tf.clip_by_value(scale_h * tf.random.uniform((), 0.8, 1.25), min_scale, 1.0)
-    top = tf.random.uniform(()) * (1.0 - scale_h)
-    left = tf.random.uniform(()) * (1.0 - scale_w)
+    scale_h = uniform(1, min_scale, 1.0)
+    scale_w = tf.clip_by_value(scale_h * uniform(2, 0.8, 1.25), min_scale, 1.0)
+    top = uniform(3) * (1.0 - scale_h)
+    left = uniform(4) * (1.0 - scale_w)
     box = tf.stack([[top, left, top + scale_h, left + scale_w]])
     crop = [img_size, img_size]
     image = tf.image.crop_and_resize(image[None], box, [0], crop, method="bilinear")[0]
     mask = tf.image.crop_and_resize(mask[None], box, [0], crop, method="nearest")[0]
 
     pixels = image / 255.0
-    pixels = tf.image.random_brightness(pixels, 0.15)
-    pixels = tf.image.random_contrast(pixels, 0.75, 1.25)
-    pixels = tf.image.random_saturation(pixels, 0.75, 1.25)
-    pixels = tf.image.random_hue(pixels, 0.03)
+    pixels = tf.image.stateless_random_brightness(pixels, 0.15, seed=seeds[5])
+    pixels = tf.image.stateless_random_contrast(pixels, 0.75, 1.25, seed=seeds[6])
+    pixels = tf.image.stateless_random_saturation(pixels, 0.75, 1.25, seed=seeds[7])
+    pixels = tf.image.stateless_random_hue(pixels, 0.03, seed=seeds[8])
     return tf.clip_by_value(pixels, 0.0, 1.0) * 255.0, mask
 
 
@@ -73,6 +81,9 @@ def make_dataset(images: np.ndarray, masks: np.ndarray, batch_size: int, augment
 
     ds = ds.map(to_float, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     if augment:
-        ds = ds.map(lambda i, m: _augment(tf, i, m, img_size, min_scale),
+        # One fresh seed pair per element and epoch, itself drawn from the run's seed.
+        element_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+        ds = tf.data.Dataset.zip((ds, element_seeds))
+        ds = ds.map(lambda pair, s: _augment(tf, pair[0], pair[1], s, img_size, min_scale),
                     num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)

@@ -1,1 +1,88 @@
-"""Exporting trained Keras models to deployable artifacts (SavedModel, TFLite, Edge TPU)."""
+"""Exporting trained Keras models to deployable artifacts.
+
+One table of :class:`ExportFormat` rows (name, suffix, accepted options, where it runs) drives
+option checking, dispatch and the benchmark loop; a format is a row plus one function, and
+plugins add rows through ``register_exporters``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import SkinsegError
+from ..plugins import registry
+
+QUANTIZE_MODES = ("none", "float16", "dynamic", "int8")
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """One row of the export table."""
+
+    name: str
+    suffix: str  # appended to the model's stem for the default output path
+    options: frozenset  # keyword options this format accepts besides ``quantize``
+    quantize: tuple[str, ...]  # quantization modes it accepts; the first is its default
+    runs_on: str  # which runtimes load the artifact
+    export: Callable  # export(model_path, out, **options) -> ExportResult
+    description: str = ""
+    is_folder: bool = False
+
+    def default_path(self, model_path: Path, quantize: str) -> Path:
+        tag = "" if quantize in ("none", "") or len(self.quantize) == 1 else f"_{quantize}"
+        return model_path.with_name(f"{model_path.stem}{tag}{self.suffix}")
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    format: str
+    quantize: str
+    size_bytes: int
+    metadata: dict
+    notes: list[str] = field(default_factory=list)
+    report: dict | None = None
+
+
+def export_formats() -> dict[str, ExportFormat]:
+    return {name: entry.obj for name, entry in registry("exporters").entries.items()}
+
+
+def get_format(name: str) -> ExportFormat:
+    return registry("exporters").get(name).obj
+
+
+def check_options(fmt: ExportFormat, quantize: str | None, options: dict) -> str:
+    """Validate options against the table; return the quantization mode to use."""
+    quantize = quantize or fmt.quantize[0]
+    if quantize not in fmt.quantize:
+        raise SkinsegError(f"format {fmt.name!r} has no quantize mode {quantize!r}; available: {', '.join(fmt.quantize)}")
+    given = {k for k, v in options.items() if v is not None}
+    unknown = given - fmt.options
+    if unknown:
+        flags = ", ".join("--" + k.replace("_", "-") for k in sorted(unknown))
+        raise SkinsegError(f"format {fmt.name!r} does not accept {flags}")
+    calibration = {k for k in given if k.startswith("calib") or k == "io_type"}
+    if calibration and quantize != "int8":
+        flags = ", ".join("--" + k.replace("_", "-") for k in sorted(calibration))
+        raise SkinsegError(f"{flags} only apply to --quantize int8")
+    return quantize
+
+
+def export_model(model: str | os.PathLike, format: str, out: str | os.PathLike | None = None,
+                 quantize: str | None = None, force: bool = False, progress: bool = False,
+                 **options) -> ExportResult:
+    """Export a ``.keras`` model to ``format``; never overwrites an artifact without ``force``."""
+    fmt = get_format(format)
+    quantize = check_options(fmt, quantize, options)
+    model = Path(model)
+    if not model.is_file():
+        raise SkinsegError(f"{model}: model not found; give the .keras file of a training run")
+    out = Path(out) if out else fmt.default_path(model, quantize)
+    if out.exists() and not force:
+        raise SkinsegError(f"{out}: already exists; use --force to overwrite it or choose another --out")
+    options = {k: v for k, v in options.items() if v is not None}
+    return fmt.export(model, out, quantize=quantize, progress=progress, **options)

@@ -45,8 +45,7 @@ def available_runtimes(path: str | os.PathLike | None = None) -> list[str]:
     entries = registry("runtimes").entries.values()
     usable = []
     for entry in entries:
-        suffixes = entry.extra.get("suffixes", ())
-        if path is not None and not str(path).endswith(tuple(suffixes)):
+        if path is not None and not entry.extra.get("accepts", lambda p: False)(Path(path)):
             continue
         if entry.extra.get("available", lambda: True)():
             usable.append(entry)

@@ -77,6 +77,38 @@ def load_edgetpu(path: Path, num_threads=None) -> LoadedModel:
     return load_with(interpreter_class, path, "edgetpu", num_threads, delegates=[delegate])
 
 
+def load_savedmodel(path: Path, num_threads=None) -> LoadedModel:
+    import json
+
+    import numpy as np
+    import tensorflow as tf
+
+    from ..export.savedmodel import METADATA_FILE
+
+    try:
+        serve = tf.saved_model.load(str(path)).signatures["serving_default"]
+    except Exception as exc:
+        raise SkinsegError(f"{path}: cannot load SavedModel ({type(exc).__name__}); export it again") from None
+    metadata_path = path / METADATA_FILE
+    metadata = json.loads(metadata_path.read_text()) if metadata_path.exists() else {}
+    spec = next(iter(serve.structured_input_signature[1].values()))
+    width, height = metadata.get("input", {}).get("size", [spec.shape[2], spec.shape[1]])
+
+    def run(batch):
+        outputs = serve(tf.constant(batch, tf.float32))
+        return np.asarray(next(iter(outputs.values())))[..., 0].astype("float32")
+
+    return LoadedModel(path=path, runtime="savedmodel", input_size=(int(width), int(height)), metadata=metadata, run=run)
+
+
+def _suffix(*suffixes):
+    return lambda path: path.name.endswith(suffixes)
+
+
+def _is_savedmodel(path: Path) -> bool:
+    return path.is_dir() and (path / "saved_model.pb").exists()
+
+
 def load_keras(path: Path, num_threads=None) -> LoadedModel:
     from ..keras_io import load_keras_model
 
@@ -92,16 +124,18 @@ def load_keras(path: Path, num_threads=None) -> LoadedModel:
 
 @hookimpl
 def register_runtimes(register):
-    tflite = (".tflite",)
-    register("litert", load_litert, "Google ai-edge-litert interpreter", priority=30, suffixes=tflite,
+    tflite = _suffix(".tflite")
+    register("litert", load_litert, "Google ai-edge-litert interpreter", priority=30, accepts=tflite,
              available=_installed("ai_edge_litert"), install="pip install 'skinseg[edge]'")
     register("tflite-runtime", load_tflite_runtime, "tflite-runtime (Raspberry Pi, numpy < 2)",
-             priority=20, suffixes=tflite, available=tflite_runtime_usable,
+             priority=20, accepts=tflite, available=tflite_runtime_usable,
              install="pip install tflite-runtime 'numpy<2'")
     register("tensorflow", load_tensorflow, "TensorFlow's own TFLite interpreter", priority=10,
-             suffixes=tflite, available=_installed("tensorflow"), install="pip install 'skinseg[train]'")
+             accepts=tflite, available=_installed("tensorflow"), install="pip install 'skinseg[train]'")
     register("edgetpu", load_edgetpu, "Coral Edge TPU delegate for *_edgetpu.tflite", priority=40,
-             suffixes=("_edgetpu.tflite",), available=edgetpu_available,
+             accepts=_suffix("_edgetpu.tflite"), available=edgetpu_available,
              install="install libedgetpu1-std and ai-edge-litert or tflite-runtime")
     register("keras", load_keras, "Keras 3 (.keras files; needs the train extra)", priority=10,
-             suffixes=(".keras",), available=_installed("keras"), install="pip install 'skinseg[train]'")
+             accepts=_suffix(".keras"), available=_installed("keras"), install="pip install 'skinseg[train]'")
+    register("savedmodel", load_savedmodel, "TensorFlow SavedModel folders", priority=10, accepts=_is_savedmodel,
+             available=_installed("tensorflow"), install="pip install 'skinseg[train]'")

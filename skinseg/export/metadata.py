@@ -1,0 +1,68 @@
+"""The metadata every artifact carries: how to feed the model and read its output.
+
+It is one JSON document, embedded in .tflite files (the model's ``metadata`` list, name
+``skinseg``; read back by :mod:`skinseg.tflite_file` without TensorFlow) and written as
+``skinseg.json`` inside SavedModel folders. Runtimes configure themselves from it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from .. import __version__
+from ..files import sha256_file
+from ..tflite_file import METADATA_NAME
+
+
+def run_config(model_path: Path) -> dict | None:
+    """The training configuration of the run the model came from, if its config.json is beside it."""
+    config = model_path.parent / "config.json"
+    if config.is_file():
+        try:
+            return json.loads(config.read_text()).get("config")
+        except ValueError:
+            return None
+    return None
+
+
+def build_metadata(model_path: Path, model, fmt: str, quantize: str, calibration: dict | None = None) -> dict:
+    _, height, width, _ = model.input_shape
+    return {
+        "skinseg_version": __version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "format": fmt,
+        "quantization": quantize,
+        "input": {
+            "size": [int(width), int(height)],
+            "layout": "NHWC",
+            "channels": "RGB",
+            "range": [0, 255],
+            "normalisation": "inside the model: pixels / 255",
+            "resize": "Pillow bilinear to size, aspect not kept; EXIF rotation applied first",
+        },
+        "output": {"kind": "probability", "activation": "sigmoid", "threshold": 0.5,
+                   "resize": "Pillow bilinear back to the image size, then threshold"},
+        "calibration": calibration,
+        "source": {"model": model_path.name, "sha256": sha256_file(model_path), "parameters": int(model.count_params())},
+        "training": run_config(model_path),
+    }
+
+
+def embed_in_tflite(tflite_bytes: bytes, metadata: dict) -> bytes:
+    """Return the .tflite flatbuffer with ``metadata`` added as a named metadata buffer."""
+    import numpy as np
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.convert_bytearray_to_object(bytearray(tflite_bytes))
+    buffer = schema.BufferT()
+    buffer.data = np.frombuffer(json.dumps(metadata, sort_keys=True).encode("utf-8"), dtype=np.uint8)
+    model.buffers.append(buffer)
+    entry = schema.MetadataT()
+    entry.name = METADATA_NAME
+    entry.buffer = len(model.buffers) - 1
+    model.metadata = [m for m in (model.metadata or []) if m.name not in (METADATA_NAME, METADATA_NAME.encode())]
+    model.metadata.append(entry)
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))

@@ -1,0 +1,56 @@
+"""The same checks for every registered architecture (timm / smp style)."""
+
+import numpy as np
+import pytest
+
+from skinseg import SkinsegError
+from skinseg.architectures import architecture_names, create_model
+from skinseg.keras_io import load_keras_model, save_keras_model
+
+
+@pytest.mark.parametrize("name", architecture_names())
+def test_forward_save_load(name, tmp_path):
+    model = create_model(name, img_size=64, width=0.125)
+    batch = np.random.default_rng(0).uniform(0, 255, (2, 64, 64, 3)).astype("float32")
+    prob = np.asarray(model(batch))
+    assert prob.shape == (2, 64, 64, 1)
+    assert prob.min() >= 0.0 and prob.max() <= 1.0
+    save_keras_model(model, tmp_path / "m.keras")
+    again = load_keras_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(np.asarray(again(batch)), prob, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", architecture_names())
+def test_backward_reduces_loss(name):
+    import keras
+
+    from skinseg.losses import BceDiceLoss
+
+    keras.utils.set_random_seed(0)
+    model = create_model(name, img_size=32, width=0.125)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss=BceDiceLoss())
+    x = np.random.default_rng(1).uniform(0, 255, (4, 32, 32, 3)).astype("float32")
+    y = (x[..., :1] > 127).astype("float32")
+    first = model.train_on_batch(x, y)
+    for _ in range(15):
+        last = model.train_on_batch(x, y)
+    assert last < first
+
+
+def test_reference_segnet_has_11_7_million_parameters():
+    model = create_model("segnet", img_size=256, width=1.0)
+    assert round(model.count_params() / 1e6, 1) == 11.7
+    strided = [l for l in model.layers if getattr(l, "strides", (1, 1)) == (2, 2) and "Transpose" not in type(l).__name__]
+    transposed = [l for l in model.layers if type(l).__name__ == "Conv2DTranspose"]
+    assert len(strided) == 4 and len(transposed) == 4
+    convs = [l for l in model.layers if type(l).__name__ in ("Conv2D", "Conv2DTranspose") and l.name != "logits"]
+    norms = [l for l in model.layers if type(l).__name__ == "BatchNormalization"]
+    assert len(convs) == len(norms)  # batch norm after every conv
+    assert max(l.filters for l in convs) == 512 and min(l.filters for l in convs) == 64
+
+
+def test_bad_sizes_and_options_are_refused():
+    with pytest.raises(SkinsegError, match="divisible by 16"):
+        create_model("segnet", img_size=100)
+    with pytest.raises(SkinsegError, match="unknown architecture 'unet'; available: segnet"):
+        create_model("unet")

@@ -1,0 +1,73 @@
+"""Training on real Pratheepan images: run folder, resume, no silent overwrite, repeatability."""
+
+import csv
+import json
+
+import pytest
+
+from skinseg import SkinsegError
+from skinseg.training import TrainConfig, train
+
+from conftest import PRATHEEPAN, last_line, run_cli
+
+
+def _config(out, **kw):
+    base = dict(out=str(out), data_dir=str(PRATHEEPAN), width=0.125, img_size=32, epochs=1, batch_size=4,
+                limit=4, seed=3)
+    return TrainConfig(**{**base, **kw})
+
+
+def _rows(run):
+    with open(run / "metrics.csv", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_run_folder_holds_everything(tiny_run):
+    for name in ("best.keras", "last.keras", "config.json", "metrics.csv", "curves.png", "state.json"):
+        assert (tiny_run / name).stat().st_size > 0, name
+    config = json.loads((tiny_run / "config.json").read_text())
+    assert config["config"]["arch"] == "segnet" and config["samples"] == {"train": 6, "val": 6}
+    rows = _rows(tiny_run)
+    assert [r["epoch"] for r in rows] == ["1", "2"]
+    assert {"loss", "iou", "val_iou", "val_loss", "lr"} <= set(rows[0])
+    assert (tiny_run / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_resume_continues_from_last_epoch(tmp_path):
+    run = tmp_path / "run"
+    train(_config(run, epochs=1), verbose=0)
+    first = _rows(run)
+    result = train(_config(run, epochs=2), resume=True, verbose=0)
+    rows = _rows(run)
+    assert result.epochs_done == 2 and [r["epoch"] for r in rows] == ["1", "2"]
+    assert rows[0] == first[0]  # the finished epoch is kept, not retrained
+    assert json.loads((run / "state.json").read_text())["finished"] is True
+
+
+def test_existing_run_is_not_overwritten_without_force(tmp_path):
+    run = tmp_path / "run"
+    train(_config(run), verbose=0)
+    before = (run / "best.keras").read_bytes()
+    with pytest.raises(SkinsegError, match="already exists; use --resume to continue it or --force"):
+        train(_config(run), verbose=0)
+    assert (run / "best.keras").read_bytes() == before
+    train(_config(run, seed=4), force=True, verbose=0)
+    assert (run / "best.keras").read_bytes() != before
+
+
+def test_same_seed_repeats_the_run(tmp_path):
+    a = train(_config(tmp_path / "a", epochs=2), verbose=0)
+    b = train(_config(tmp_path / "b", epochs=2), verbose=0)
+    rows_a, rows_b = _rows(a.run_dir), _rows(b.run_dir)
+    for ra, rb in zip(rows_a, rows_b):
+        assert float(ra["loss"]) == pytest.approx(float(rb["loss"]), rel=1e-4)
+        assert float(ra["val_loss"]) == pytest.approx(float(rb["val_loss"]), rel=1e-4)
+
+
+def test_cli_errors_are_one_line(tmp_path):
+    result = run_cli("train", "--data-dir", PRATHEEPAN, "--arch", "resnet9000", "--out", tmp_path / "r")
+    assert result.returncode == 1
+    assert last_line(result.stderr) == "Error: unknown architecture 'resnet9000'; available: segnet"
+    assert "Traceback" not in result.stderr
+    nothing = run_cli("train", "--resume", "--out", tmp_path / "empty")
+    assert nothing.returncode == 1 and "nothing to resume" in last_line(nothing.stderr)
