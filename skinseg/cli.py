@@ -222,6 +222,42 @@ def export(model, format_, quantize, io_type, calib_samples, calib_dataset, cali
         ctx.invoke(verify, reference=model, candidate=str(result.path), quiet=quiet)
 
 
+@cli.command()
+@click.option("-m", "--model", required=True, type=click.Path(), help="The .keras model to benchmark.")
+@click.option("--dataset", default="pratheepan", show_default=True)
+@data_dir_option
+@click.option("--split", default="test", show_default=True)
+@click.option("--format", "formats", multiple=True, help="Only these export formats (repeatable) [default: all].")
+@click.option("--threads", type=int, default=None, help="Interpreter threads [default: all cores].")
+@click.option("--calib-samples", type=int, default=None, help="Calibration images for int8 formats.")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for artifacts and the table.")
+@click.option("--force", is_flag=True, help="Overwrite a finished benchmark in --out.")
+@click.option("--json", "as_json", is_flag=True, help="Print the table as JSON.")
+@click.option("--quiet", is_flag=True)
+def benchmark(model, dataset, data_dir, split, formats, threads, calib_samples, out, force, as_json, quiet):
+    """Export to every format, reload each through the runtime, score and time it."""
+    from .benchmark import benchmark as run_benchmark
+
+    rows = run_benchmark(model, out, dataset, split, data_dir=data_dir, formats=list(formats) or None,
+                         num_threads=threads, calib_samples=calib_samples, force=force, progress=not quiet)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+
+    def fmt(value, spec):
+        return "-" if value is None else format(value, spec)
+
+    table = [[r["format"], "ok" if r["status"] == "ok" else "FAILED", fmt(r["size_mb"], ".2f"), fmt(r["iou"], ".4f"),
+              fmt(r["iou_drop"], "+.4f"), fmt(r["f1"], ".4f"), fmt(r["latency_ms_median"], ".1f"),
+              fmt(r["latency_ms_p90"], ".1f"), fmt(r["images_per_s"], ".1f"), r["runtime"] or "-"] for r in rows]
+    click.echo(_table(table, ["format", "status", "size MB", "IoU", "IoU drop", "F1", "ms median", "ms p90",
+                              "img/s", "runtime"]))
+    for r in rows:
+        if r["status"] != "ok":
+            click.echo(f"{r['format']}: {r['status']}", err=True)
+    click.echo(f"table written to {Path(out) / 'benchmark.csv'} and benchmark.json")
+
+
 @cli.group()
 def datasets():
     """List, describe and fetch datasets."""

@@ -7,8 +7,10 @@ file, so a Raspberry Pi with tflite-runtime can configure a model from its own f
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import struct
 from pathlib import Path
 
 import flatbuffers
@@ -57,17 +59,27 @@ def read_model(path: str | os.PathLike) -> flatbuffers.table.Table:
         raise SkinsegError(f"{path}: cannot read model ({exc.strerror})") from None
     if len(data) < 8 or data[4:8] != b"TFL3":
         raise SkinsegError(f"{path}: not a TFLite model (no TFL3 identifier); export it again")
-    try:
-        root = flatbuffers.encode.Get(flatbuffers.packer.uoffset, data, 0)
-        model = flatbuffers.table.Table(data, root)
-        if root >= len(data):
-            raise IndexError
-        _tables(model, _MODEL_BUFFERS)  # touches the tables; a truncated file fails here
-    except (IndexError, ValueError, Exception) as exc:  # struct.error and friends on bad offsets
-        raise SkinsegError(f"{path}: truncated or corrupt TFLite model ({type(exc).__name__}); export it again") from None
-    return model
+    root = flatbuffers.encode.Get(flatbuffers.packer.uoffset, data, 0)
+    if root >= len(data):
+        raise IndexError("root table outside the file")
+    return flatbuffers.table.Table(data, root)
 
 
+def _corrupt_is_an_error(read):
+    """Offsets that point past the end (a truncated file) become one clear SkinsegError."""
+
+    @functools.wraps(read)
+    def wrapper(path, *args, **kwargs):
+        try:
+            return read(path, *args, **kwargs)
+        except (struct.error, IndexError, UnicodeDecodeError) as exc:
+            raise SkinsegError(f"{path}: truncated or corrupt TFLite model ({type(exc).__name__}); "
+                               "copy or export it again") from None
+
+    return wrapper
+
+
+@_corrupt_is_an_error
 def read_metadata(path: str | os.PathLike) -> dict | None:
     """The skinseg metadata embedded in a .tflite file, or None if it carries none."""
     model = read_model(path)
@@ -101,6 +113,7 @@ def _builtin_names() -> dict[int, str]:
     return {}
 
 
+@_corrupt_is_an_error
 def operators(path: str | os.PathLike) -> list[dict]:
     """Every operator of every subgraph, in order: ``{"op": name, "version": n, "custom": bool}``.
 

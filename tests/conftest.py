@@ -53,3 +53,19 @@ def tiny_run(tmp_path_factory):
 def last_line(text: str) -> str:
     lines = [line for line in text.strip().splitlines() if line.strip()]
     return lines[-1] if lines else ""
+
+
+@pytest.fixture(scope="session")
+def exported(tiny_run, tmp_path_factory):
+    """The tiny run exported once to every TFLite precision and to SavedModel."""
+    from skinseg.export import export_model
+
+    out = tmp_path_factory.mktemp("exported")
+    os.environ["SKINSEG_LOAD_PLUGINS"] = ""
+    files = {}
+    for quantize in ("none", "float16", "dynamic", "int8"):
+        options = {"calib_samples": 8, "calib_data_dir": str(PRATHEEPAN)} if quantize == "int8" else {}
+        files[quantize] = export_model(tiny_run / "best.keras", "tflite", out / f"tiny_{quantize}.tflite",
+                                       quantize=quantize, **options).path
+    files["savedmodel"] = export_model(tiny_run / "best.keras", "savedmodel", out / "tiny_saved_model").path
+    return files
