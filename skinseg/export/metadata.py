@@ -66,3 +66,41 @@ def embed_in_tflite(tflite_bytes: bytes, metadata: dict) -> bytes:
     model.metadata = [m for m in (model.metadata or []) if m.name not in (METADATA_NAME, METADATA_NAME.encode())]
     model.metadata.append(entry)
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+
+
+def dequantize_hybrid_transpose_conv(tflite_bytes: bytes) -> tuple[bytes, int]:
+    """Store int8 weights of float TRANSPOSE_CONV ops as float32 again.
+
+    Dynamic-range conversion gives TRANSPOSE_CONV int8 weights with a float input ("hybrid"),
+    which tflite-runtime 2.14 refuses ("weights->type != input->type"). Its other ops keep their
+    int8 weights. Returns the new bytes and how many weight tensors were restored.
+    """
+    import numpy as np
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.convert_bytearray_to_object(bytearray(tflite_bytes))
+    transpose_conv = {i for i, code in enumerate(model.operatorCodes)
+                      if max(code.builtinCode, code.deprecatedBuiltinCode) == schema.BuiltinOperator.TRANSPOSE_CONV}
+    restored = 0
+    for subgraph in model.subgraphs:
+        for op in subgraph.operators:
+            if op.opcodeIndex not in transpose_conv:
+                continue
+            weights = subgraph.tensors[op.inputs[1]]
+            data_in = subgraph.tensors[op.inputs[2]]
+            if weights.type != schema.TensorType.INT8 or data_in.type != schema.TensorType.FLOAT32:
+                continue
+            q = weights.quantization
+            values = np.asarray(model.buffers[weights.buffer].data, np.uint8).view(np.int8).astype(np.float32)
+            values = values.reshape(weights.shape)
+            scale = np.asarray(q.scale, np.float32)
+            zero = np.asarray(q.zeroPoint, np.float32)
+            shape = [1] * values.ndim
+            shape[q.quantizedDimension] = -1
+            floats = (values - zero.reshape(shape)) * scale.reshape(shape)
+            model.buffers[weights.buffer].data = np.frombuffer(floats.astype("<f4").tobytes(), np.uint8)
+            weights.type = schema.TensorType.FLOAT32
+            weights.quantization = None
+            restored += 1
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model)), restored

@@ -18,7 +18,7 @@ from ..errors import SkinsegError, require
 from ..files import atomic_write_bytes
 from ..tflite_file import operators
 from . import ExportResult
-from .metadata import build_metadata, embed_in_tflite, run_config
+from .metadata import build_metadata, dequantize_hybrid_transpose_conv, embed_in_tflite, run_config
 
 DEFAULT_CALIB_SAMPLES = 100
 IO_TYPES = ("uint8", "int8")
@@ -118,6 +118,11 @@ def export_tflite(model_path: Path, out: Path, quantize: str = "none", progress:
                                                   calib_data_dir)
         calib_info["io_type"] = io_type or "uint8"
     data, model = convert(model_path, quantize, io_type, calibration)
+    notes = []
+    if quantize == "dynamic":
+        data, restored = dequantize_hybrid_transpose_conv(data)
+        if restored:
+            notes.append(f"{restored} TRANSPOSE_CONV weight tensors kept float32 so tflite-runtime 2.14 loads the file")
     # Check the converted bytes before anything reaches the destination.
     with tempfile.TemporaryDirectory(prefix="skinseg-check-") as tmp:
         probe = Path(tmp) / out.name
@@ -126,9 +131,10 @@ def export_tflite(model_path: Path, out: Path, quantize: str = "none", progress:
         input_quant, output_quant = _io_quantization(probe)
     metadata = build_metadata(model_path, model, fmt, quantize, calib_info)
     metadata["input"]["quantization"], metadata["output"]["quantization"] = input_quant, output_quant
+    metadata["notes"] = list(notes)
     data = embed_in_tflite(data, metadata)
     atomic_write_bytes(out, data)
-    notes = [f"{len(ops)} ops, all TFLite builtins"]
+    notes.insert(0, f"{len(ops)} ops, all TFLite builtins")
     if calib_info:
         notes.append(f"calibrated on {calib_info['samples']} images of {calib_info['dataset']}/{calib_info['split']}")
     return ExportResult(path=out, format=fmt, quantize=quantize, size_bytes=len(data), metadata=metadata, notes=notes)
