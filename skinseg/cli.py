@@ -69,12 +69,13 @@ data_dir_option = click.option("--data-dir", type=click.Path(file_okay=False), h
 @click.option("--seed", default=0, show_default=True, help="Random seed; the same seed repeats a run.")
 @click.option("--precision", type=click.Choice(["float32", "mixed"]), default="float32", show_default=True)
 @click.option("--limit", type=int, default=None, help="Use only the first N samples of each split (smoke tests).")
+@click.option("--oversample", multiple=True, help="NAME=K: repeat a dataset's training images K times.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its last.keras.")
 @click.option("--force", is_flag=True, help="Overwrite an existing run folder.")
 @click.option("--quiet", is_flag=True, help="No per-epoch progress.")
 def train(datasets, data_dir, split, subset, split_ratios, split_seed, arch, width, img_size, epochs, batch_size,
-          learning_rate, no_augment, seed, precision, limit, out, resume, force, quiet):
+          learning_rate, no_augment, seed, precision, limit, oversample, out, resume, force, quiet):
     """Train a model; the run folder gets best.keras, last.keras, metrics.csv and curves.png."""
     from .training import TrainConfig
     from .training import train as run_training
@@ -83,10 +84,17 @@ def train(datasets, data_dir, split, subset, split_ratios, split_seed, arch, wid
         ratios = tuple(float(r) for r in split_ratios.split(","))
     except ValueError:
         raise SkinsegError(f"--split-ratios must be three numbers like 0.6,0.2,0.2, got {split_ratios!r}") from None
+    repeats = {}
+    for item in oversample:
+        name, _, count = item.partition("=")
+        if not count.isdigit() or int(count) < 1:
+            raise SkinsegError(f"--oversample takes NAME=K with K a positive whole number, got {item!r}")
+        repeats[name] = int(count)
     config = TrainConfig(out=out, datasets=list(datasets), data_dir=data_dir, split=split, subset=subset,
                          split_ratios=ratios, split_seed=split_seed, arch=arch, width=width, img_size=img_size,
                          epochs=epochs or (0 if resume else 50), batch_size=batch_size, learning_rate=learning_rate,
-                         augment=not no_augment, seed=seed, precision=precision, limit=limit)
+                         augment=not no_augment, seed=seed, precision=precision, limit=limit,
+                         oversample=repeats)
     verbose = 0 if quiet else (1 if sys.stdout.isatty() else 2)
     result = run_training(config, resume=resume, force=force, verbose=verbose)
     click.echo(f"trained {result.epochs_done} epochs on {result.train_samples} images; best val IoU "
@@ -128,7 +136,7 @@ def evaluate(model, dataset, data_dir, split, scheme, subset, runtime, threads, 
 
 
 @cli.command()
-@click.option("-m", "--model", required=True, help="Model file or shipped model name.")
+@click.option("-m", "--model", default=None, help="Model file or shipped model name [default: skinseg-lite-int8].")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path())
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for STEM.png masks.")
 @click.option("--overlay", is_flag=True, help="Also write STEM_overlay.png, the mask tinted over the photo.")
@@ -256,6 +264,25 @@ def benchmark(model, dataset, data_dir, split, formats, threads, calib_samples, 
         if r["status"] != "ok":
             click.echo(f"{r['format']}: {r['status']}", err=True)
     click.echo(f"table written to {Path(out) / 'benchmark.csv'} and benchmark.json")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+def models(as_json):
+    """Models shipped inside the package, with their metrics."""
+    from .models import shipped_models
+
+    shipped = shipped_models()
+    if as_json:
+        click.echo(json.dumps({k: {**v, "path": str(v["path"])} for k, v in shipped.items()}, indent=2))
+        return
+    rows = []
+    for name, entry in shipped.items():
+        test = entry.get("metrics", {}).get("pratheepan_test", {})
+        rows.append([name, entry.get("format", ""), f"{entry['path'].stat().st_size / 1024:.0f} KB",
+                     f"{test['miou2']:.3f}" if "miou2" in test else "-", f"{test['f1']:.3f}" if "f1" in test else "-",
+                     entry.get("description", "")])
+    click.echo(_table(rows, ["name", "format", "size", "test mIoU2", "test F1", "description"]))
 
 
 @cli.group()

@@ -1,29 +1,45 @@
-"""Resolving ``-m`` arguments: a path to a model file, or the name of a model shipped in the package."""
+"""Resolving ``-m`` arguments: a path to a model file, or the name of a model shipped in the package.
+
+Shipped models live in ``skinseg/shipped/`` and are described by ``models.json`` there (file,
+format, metrics, how they were made), so ``skinseg predict`` works right after install.
+"""
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 from importlib.resources import files
 from pathlib import Path
 
 from .errors import SkinsegError
 
-# name -> file inside skinseg/shipped/, filled as trained models are released.
-SHIPPED: dict[str, str] = {}
+DEFAULT_MODEL = "skinseg-lite-int8"
 
 
-def shipped_models() -> dict[str, Path]:
-    base = files("skinseg").joinpath("shipped")
-    return {name: Path(str(base.joinpath(filename))) for name, filename in SHIPPED.items()}
+def _shipped_dir() -> Path:
+    return Path(str(files("skinseg").joinpath("shipped")))
 
 
-def resolve_model(model: str | os.PathLike) -> Path:
-    """A shipped model's name or a path -> the file's path."""
+@functools.lru_cache(maxsize=None)
+def shipped_models() -> dict[str, dict]:
+    """name -> its entry in shipped/models.json, for the models whose file is present."""
+    index = _shipped_dir() / "models.json"
+    if not index.exists():
+        return {}
+    entries = json.loads(index.read_text(encoding="utf-8"))
+    return {name: {**entry, "path": _shipped_dir() / entry["file"]} for name, entry in entries.items()
+            if (_shipped_dir() / entry["file"]).exists()}
+
+
+def resolve_model(model: str | os.PathLike | None) -> Path:
+    """A shipped model's name or a path -> the file's path; None means the default shipped model."""
     shipped = shipped_models()
+    model = DEFAULT_MODEL if model is None else model
     if str(model) in shipped:
-        return shipped[str(model)]
+        return shipped[str(model)]["path"]
     path = Path(model)
     if not path.exists():
-        known = ", ".join(sorted(shipped)) or "none yet"
+        known = ", ".join(sorted(shipped)) or "none"
         raise SkinsegError(f"{path}: model not found; give a model file or a shipped model ({known})")
     return path

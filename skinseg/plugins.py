@@ -24,6 +24,7 @@ BUILTIN_MODULES = (
     "skinseg.datasets.pratheepan",
     "skinseg.datasets.folder",
     "skinseg.architectures.segnet",
+    "skinseg.architectures.edge_unet",
     "skinseg.export.formats",
     "skinseg.runtime.builtin",
 )

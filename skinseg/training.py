@@ -50,6 +50,7 @@ class TrainConfig:
     seed: int = 0
     precision: str = "float32"  # or "mixed" (float16 compute on a GPU)
     limit: int | None = None  # use only the first N samples of each split (smoke tests)
+    oversample: dict = field(default_factory=dict)  # dataset name -> repeats of its training samples
     arch_options: dict = field(default_factory=dict)
 
 
@@ -72,7 +73,10 @@ def _samples(config: TrainConfig, split: str) -> list[Sample]:
         dataset = load_dataset(name, data_dir, scheme=config.split, subset=config.subset,
                                ratios=config.split_ratios, seed=config.split_seed)
         part = dataset.splits.get(split, [])
-        found.extend(part[: config.limit] if config.limit else part)
+        part = part[: config.limit] if config.limit else part
+        # Small datasets are repeated in training so big ones do not drown them out.
+        repeats = config.oversample.get(name, 1) if split == "train" else 1
+        found.extend(part * repeats)
     return found
 
 

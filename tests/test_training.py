@@ -67,7 +67,16 @@ def test_same_seed_repeats_the_run(tmp_path):
 def test_cli_errors_are_one_line(tmp_path):
     result = run_cli("train", "--data-dir", PRATHEEPAN, "--arch", "resnet9000", "--out", tmp_path / "r")
     assert result.returncode == 1
-    assert last_line(result.stderr) == "Error: unknown architecture 'resnet9000'; available: segnet"
+    assert last_line(result.stderr) == "Error: unknown architecture 'resnet9000'; available: edge-unet, segnet"
     assert "Traceback" not in result.stderr
     nothing = run_cli("train", "--resume", "--out", tmp_path / "empty")
     assert nothing.returncode == 1 and "nothing to resume" in last_line(nothing.stderr)
+
+
+def test_several_datasets_with_oversampling(tmp_path):
+    from conftest import SHARED
+
+    config = _config(tmp_path / "multi", datasets=[f"pratheepan={PRATHEEPAN}", f"folder={SHARED / 'abdomen'}"],
+                     limit=2, oversample={"pratheepan": 3}, arch="edge-unet")
+    result = train(config, verbose=0)
+    assert (result.train_samples, result.val_samples) == (2 * 3 + 2, 2 + 2)

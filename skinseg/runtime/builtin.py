@@ -46,9 +46,13 @@ def load_tflite_runtime(path: Path, num_threads=None) -> LoadedModel:
 
 
 def load_tensorflow(path: Path, num_threads=None) -> LoadedModel:
+    import warnings
+
     import tensorflow as tf
 
-    return load_with(tf.lite.Interpreter, path, "tensorflow", num_threads)
+    with warnings.catch_warnings():  # tf.lite.Interpreter warns that it is moving to LiteRT
+        warnings.simplefilter("ignore")
+        return load_with(tf.lite.Interpreter, path, "tensorflow", num_threads)
 
 
 def _edgetpu_delegate():

@@ -1,0 +1,82 @@
+"""``edge-unet``: a small U-Net for int8 and the Coral Edge TPU.
+
+Built only from ops the Edge TPU maps (CONV_2D, DEPTHWISE_CONV_2D, ADD, CONCATENATION,
+TRANSPOSE_CONV, LOGISTIC) with static shapes: depthwise-separable blocks with ReLU6 (its bounded
+range quantizes well), stride-2 convolutions to go down, 2x2 stride-2 transposed convolutions
+with static output shapes to come back up (Keras' UpSampling2D exports as TILE/RESHAPE, which
+the Edge TPU does not map), and skip connections at 1/2, 1/4, 1/8 and 1/16 resolution, where the
+detail for thin skin regions lives. The last transposed convolution produces the full-resolution
+logits directly, so no convolution runs at the input resolution.
+"""
+
+from __future__ import annotations
+
+from ..errors import SkinsegError, require
+from ..hookspecs import hookimpl
+
+# (channels, blocks) per encoder stage at strides 2, 4, 8, 16, 32 before the width multiplier.
+ENCODER = ((16, 1), (24, 2), (40, 2), (80, 3), (128, 2))  # at width 1.0
+DECODER = (64, 32, 24, 16)
+BN_MOMENTUM = 0.9
+
+
+def _channels(c: int, width: float) -> int:
+    return max(8, int(round(c * width / 8)) * 8)  # multiples of 8 map well to SIMD and the TPU
+
+
+def _conv(layers, x, filters, kernel=3, strides=1, name=""):
+    x = layers.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=False, name=f"{name}_conv")(x)
+    x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_bn")(x)
+    return layers.ReLU(6.0, name=f"{name}_relu")(x)
+
+
+def _separable(layers, x, filters, strides=1, name=""):
+    """Depthwise 3x3 then pointwise 1x1, with a residual add when the shape allows."""
+    inputs = x
+    x = layers.DepthwiseConv2D(3, strides=strides, padding="same", use_bias=False, name=f"{name}_dw")(x)
+    x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_dw_bn")(x)
+    x = layers.ReLU(6.0, name=f"{name}_dw_relu")(x)
+    x = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_pw")(x)
+    x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_pw_bn")(x)
+    if strides == 1 and inputs.shape[-1] == filters:
+        return layers.Add(name=f"{name}_add")([inputs, x])
+    return layers.ReLU(6.0, name=f"{name}_pw_relu")(x)
+
+
+def build_edge_unet(img_size: int = 256, width: float = 1.0, **options):
+    """A ~0.3 M-parameter U-Net; ``width`` scales every stage."""
+    if options:
+        raise SkinsegError(f"edge-unet takes no options {sorted(options)}; it has --width and --img-size")
+    if img_size % 32:
+        raise SkinsegError(f"edge-unet needs --img-size divisible by 32 (5 downsamplings), got {img_size}")
+    keras = require("keras", "train")
+    layers = keras.layers
+
+    inputs = keras.Input((img_size, img_size, 3), name="image")
+    x = layers.Rescaling(1.0 / 255.0, name="normalise")(inputs)
+    skips = []
+    for stage, (channels, blocks) in enumerate(ENCODER):
+        filters = _channels(channels, width)
+        if stage == 0:
+            x = _conv(layers, x, filters, strides=2, name="stem")
+        else:
+            x = _separable(layers, x, filters, strides=2, name=f"enc{stage}_0")
+        for b in range(1, blocks):
+            x = _separable(layers, x, filters, name=f"enc{stage}_{b}")
+        skips.append(x)
+    skips.pop()  # the deepest stage is the bottleneck, not a skip
+    for i, channels in enumerate(DECODER):
+        filters = _channels(channels, width)
+        x = layers.Conv2DTranspose(filters, 2, strides=2, use_bias=False, name=f"dec{i}_up")(x)
+        x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"dec{i}_up_bn")(x)
+        x = layers.ReLU(6.0, name=f"dec{i}_up_relu")(x)
+        x = layers.Concatenate(name=f"dec{i}_skip")([x, skips.pop()])
+        x = _separable(layers, x, filters, name=f"dec{i}_fuse")
+    x = layers.Conv2DTranspose(1, 2, strides=2, name="logits")(x)
+    outputs = layers.Activation("sigmoid", dtype="float32", name="skin")(x)
+    return keras.Model(inputs, outputs, name=f"edge_unet_w{width:g}")
+
+
+@hookimpl
+def register_architectures(register):
+    register("edge-unet", build_edge_unet, "small U-Net for int8 and the Edge TPU (~0.3 M parameters)")
