@@ -137,18 +137,38 @@ def evaluate(model, dataset, data_dir, split, scheme, subset, runtime, threads, 
 
 @cli.command()
 @click.option("-m", "--model", default=None, help="Model file or shipped model name [default: skinseg-lite-int8].")
-@click.argument("inputs", nargs=-1, required=True, type=click.Path())
-@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for STEM.png masks.")
+@click.argument("inputs", nargs=-1, type=click.Path())
+@click.option("--out", required=True, type=click.Path(), help="Folder for STEM.png masks (with --camera: a video file).")
+@click.option("--camera", default=None, help="Camera index (0) or video file: segment live, with an FPS overlay.")
+@click.option("--show", is_flag=True, help="With --camera: show the overlay in a window (q quits).")
+@click.option("--max-frames", type=int, default=None, help="With --camera: stop after this many frames.")
 @click.option("--overlay", is_flag=True, help="Also write STEM_overlay.png, the mask tinted over the photo.")
 @click.option("--runtime", default=None)
 @click.option("--threads", type=int, default=None)
 @click.option("--threshold", type=float, default=None, help="Skin probability threshold [default: the model's].")
 @click.option("--force", is_flag=True, help="Overwrite existing masks in --out.")
 @click.option("--quiet", is_flag=True)
-def predict(model, inputs, out, overlay, runtime, threads, threshold, force, quiet):
+def predict(model, inputs, out, camera, show, max_frames, overlay, runtime, threads, threshold, force, quiet):
     """Write a 0/255 skin mask for each image (or each image in each folder), at its original size."""
     from .prediction import predict_files
 
+    if camera is not None:
+        from .camera import stream
+        from .runtime import Segmenter
+
+        if Path(out).exists() and not force:
+            raise SkinsegError(f"{out}: already exists; use --force to overwrite it")
+        segmenter = Segmenter(model, runtime=runtime, num_threads=threads, threshold=threshold)
+        stats = None
+        for stats in stream(segmenter, camera, Path(out), show=show, max_frames=max_frames):
+            if not quiet and stats["frame"] % 30 == 0:
+                click.echo(f"frame {stats['frame']}: {stats['fps']:.1f} fps, {stats['latency_ms']:.1f} ms")
+        if stats is None:
+            raise SkinsegError(f"camera or video {camera!r} gave no frames")
+        click.echo(f"{stats['frame']} frames at {stats['fps']:.1f} fps ({segmenter.runtime}) -> {out}")
+        return
+    if not inputs:
+        raise SkinsegError("give images or folders to segment, or --camera")
     failures = 0
     for path, target, error in predict_files(model, inputs, out, overlay=overlay, runtime=runtime,
                                              num_threads=threads, threshold=threshold, force=force):

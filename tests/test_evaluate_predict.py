@@ -101,3 +101,19 @@ def test_missing_model_and_missing_data(tmp_path):
     assert result.returncode == 1 and "model not found" in last_line(result.stderr)
     result = run_cli("evaluate", "-m", tmp_path / "nope.keras", "--data-dir", tmp_path / "empty")
     assert result.returncode == 1 and "Error:" in last_line(result.stderr)
+
+
+def test_camera_mode_on_a_video_of_real_photos(exported, tmp_path):
+    cv2 = pytest.importorskip("cv2")
+    video = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (320, 240))
+    for photo in sorted(FACES.glob("*.jpg"))[:6]:
+        frame = np.asarray(Image.open(photo).convert("RGB").resize((320, 240)))[..., ::-1]
+        writer.write(np.ascontiguousarray(frame))
+    writer.release()
+    result = run_cli("predict", "-m", exported["int8"], "--camera", video, "--out", tmp_path / "live.avi", check=True)
+    assert "6 frames at" in result.stdout and "fps (litert)" in result.stdout
+    capture = cv2.VideoCapture(str(tmp_path / "live.avi"))
+    assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 6
+    missing = run_cli("predict", "-m", exported["int8"], "--camera", tmp_path / "nope.avi", "--out", tmp_path / "x.avi")
+    assert missing.returncode == 1 and "could not be opened" in last_line(missing.stderr)
