@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# The main job end to end: set up .venv, train a SegNet on Pratheepan (seed split), export it to
+# The main job end to end: set up .venv, train an edge-unet on Pratheepan (seed split), export it to
 # full-integer int8 TFLite calibrated on real training images, and verify its parity on the test split.
-#   WIDTH=1.0 EPOCHS=30 bash scripts/quickstart.sh   # the full reference SegNet (about 1.5 h on 2 cores)
+#   ARCH=segnet WIDTH=1.0 EPOCHS=12 bash scripts/quickstart.sh   # the 11.7 M-parameter reference SegNet
 set -euo pipefail
 cd "$(dirname "$0")/.."
-WIDTH="${WIDTH:-0.25}"
+ARCH="${ARCH:-edge-unet}"
+WIDTH="${WIDTH:-1.5}"
 EPOCHS="${EPOCHS:-30}"
-RUN="${RUN:-runs/quickstart-w${WIDTH}}"
+RUN="${RUN:-runs/quickstart-${ARCH}-w${WIDTH}}"
 
 if [ ! -x .venv/bin/skinseg ]; then
   python3 -m venv .venv
@@ -24,7 +25,7 @@ if [ -f "$RUN/state.json" ] && grep -q '"finished": true' "$RUN/state.json"; the
 elif [ -f "$RUN/last.keras" ]; then
   $skinseg train --resume --out "$RUN"
 else
-  $skinseg train --dataset pratheepan --split seed --arch segnet --width "$WIDTH" --img-size 256 \
+  $skinseg train --dataset pratheepan --split seed --arch "$ARCH" --width "$WIDTH" --img-size 256 \
     --epochs "$EPOCHS" --batch-size 8 --seed 0 --out "$RUN"
 fi
 $skinseg evaluate -m "$RUN/best.keras" --split test --json "$RUN/eval_test.json" --quiet

@@ -67,7 +67,10 @@ data_dir_option = click.option("--data-dir", type=click.Path(file_okay=False), h
 @click.option("--lr", "learning_rate", default=1e-3, show_default=True, help="Peak learning rate (cosine schedule).")
 @click.option("--no-augment", is_flag=True, help="Train without flips, scale/crop and colour jitter.")
 @click.option("--seed", default=0, show_default=True, help="Random seed; the same seed repeats a run.")
-@click.option("--precision", type=click.Choice(["float32", "mixed"]), default="float32", show_default=True)
+@click.option("--precision", type=click.Choice(["float32", "mixed"]), default="float32", show_default=True,
+              help="mixed: float16 compute with float32 weights (for GPUs).")
+@click.option("--backend", type=click.Choice(["tensorflow", "jax", "torch"]), default=None,
+              help="Keras backend [default: $KERAS_BACKEND or tensorflow].")
 @click.option("--limit", type=int, default=None, help="Use only the first N samples of each split (smoke tests).")
 @click.option("--oversample", multiple=True, help="NAME=K: repeat a dataset's training images K times.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder.")
@@ -75,8 +78,11 @@ data_dir_option = click.option("--data-dir", type=click.Path(file_okay=False), h
 @click.option("--force", is_flag=True, help="Overwrite an existing run folder.")
 @click.option("--quiet", is_flag=True, help="No per-epoch progress.")
 def train(datasets, data_dir, split, subset, split_ratios, split_seed, arch, width, img_size, epochs, batch_size,
-          learning_rate, no_augment, seed, precision, limit, oversample, out, resume, force, quiet):
+          learning_rate, no_augment, seed, precision, backend, limit, oversample, out, resume, force, quiet):
     """Train a model; the run folder gets best.keras, last.keras, metrics.csv and curves.png."""
+    from .backend import use_backend
+
+    use_backend(backend)
     from .training import TrainConfig
     from .training import train as run_training
 
@@ -191,14 +197,22 @@ def predict(model, inputs, out, camera, show, max_frames, overlay, runtime, thre
 @click.option("--runtime", default=None, help="Runtime for the candidate (default: best installed).")
 @click.option("--threads", type=int, default=None)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the results as JSON.")
+@click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
+              help="Write an HTML parity report with the worst images side by side.")
 @click.option("--quiet", is_flag=True)
 def verify(reference, candidate, dataset=None, data_dir=None, split="test", max_iou_drop=0.01, runtime=None,
-           threads=None, json_path=None, quiet=False):
+           threads=None, json_path=None, report_dir=None, quiet=False):
     """Check that an exported model keeps the reference model's accuracy; exit 1 if it does not."""
     from .verification import verify as run_verify
 
     result = run_verify(reference, candidate, dataset or "pratheepan", split, data_dir=data_dir,
-                        max_iou_drop=max_iou_drop, runtime=runtime, num_threads=threads, progress=not quiet)
+                        max_iou_drop=max_iou_drop, runtime=runtime, num_threads=threads, progress=not quiet,
+                        keep_masks=report_dir is not None)
+    if report_dir:
+        from .report import write_parity_report
+
+        click.echo(f"report: {write_parity_report(result, report_dir)}")
+        del result["_masks"]
     _write_json(json_path, result)
     rows = [[role, result[role]["runtime"], *(f"{result[role]['per_image_mean'][k]:.4f}" for k in ("iou", "f1", "miou2"))]
             for role in ("reference", "candidate")]
@@ -230,7 +244,10 @@ def verify(reference, candidate, dataset=None, data_dir=None, split="test", max_
 def export(model, format_, quantize, io_type, calib_samples, calib_dataset, calib_split, calib_data_dir, out, force,
            verify_after, json_path, quiet):
     """Export a trained model to SavedModel, TFLite or Edge TPU, with embedded metadata."""
+    from .backend import use_backend
     from .export import export_model
+
+    use_backend("tensorflow")  # the converter needs the TensorFlow backend, whatever trained the model
 
     result = export_model(model, format_, out, quantize=quantize, force=force, progress=not quiet, io_type=io_type,
                           calib_samples=calib_samples, calib_dataset=calib_dataset, calib_split=calib_split,
@@ -264,7 +281,10 @@ def export(model, format_, quantize, io_type, calib_samples, calib_dataset, cali
 @click.option("--quiet", is_flag=True)
 def benchmark(model, dataset, data_dir, split, formats, threads, calib_samples, out, force, as_json, quiet):
     """Export to every format, reload each through the runtime, score and time it."""
+    from .backend import use_backend
     from .benchmark import benchmark as run_benchmark
+
+    use_backend("tensorflow")
 
     rows = run_benchmark(model, out, dataset, split, data_dir=data_dir, formats=list(formats) or None,
                          num_threads=threads, calib_samples=calib_samples, force=force, progress=not quiet)
@@ -359,6 +379,21 @@ def datasets_fetch(name, source, url, sha256, dest, force, quiet):
     else:
         path = pratheepan.fetch(url=url, dest=dest, force=force, progress=not quiet, sha256=sha256)
     click.echo(f"pratheepan verified ({len(pratheepan.file_manifest())} files) at {path}")
+
+
+@cli.command()
+@click.option("--no-gpu", is_flag=True, help="Skip asking each backend for GPUs (faster).")
+@click.option("--json", "as_json", is_flag=True)
+def doctor(no_gpu, as_json):
+    """Versions, backends, runtimes, GPUs, Edge TPU and data folders: one line each, OK or what to do."""
+    from .doctor import run_checks
+
+    checks = run_checks(check_gpus=not no_gpu)
+    if as_json:
+        click.echo(json.dumps([c.__dict__ for c in checks], indent=2))
+        return
+    for check in checks:
+        click.echo(f"{'OK' if check.ok else '--':<3} {check.name:<24} {check.detail}")
 
 
 @cli.command()

@@ -59,7 +59,7 @@ def _open(path: str | os.PathLike):
         Image.MAX_IMAGE_PIXELS = previous
 
 
-def _to_rgb(img: Image.Image) -> Image.Image:
+def to_rgb(img: Image.Image) -> Image.Image:
     """Any Pillow mode to 8-bit RGB, as a viewer would show it."""
     if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         # 16-bit and 32-bit grayscale: stretch the used range to 8 bits rather than clip it.
@@ -81,7 +81,7 @@ def load_image(path: str | os.PathLike) -> Image.Image:
     """Open a photograph as an upright 8-bit RGB Pillow image."""
     with _open(path) as img:
         img = ImageOps.exif_transpose(img)
-        return _to_rgb(img)
+        return to_rgb(img)
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:

@@ -29,6 +29,8 @@ BUILTIN_MODULES = (
     "skinseg.runtime.builtin",
 )
 KINDS = ("datasets", "architectures", "exporters", "runtimes")
+# entry-point name -> (distribution, version) of the third-party plugins loaded
+_DISTRIBUTIONS: dict[str, tuple[str, str]] = {}
 
 
 @dataclass
@@ -109,9 +111,6 @@ def manager() -> pluggy.PluginManager:
     for name in BUILTIN_MODULES:
         pm.register(importlib.import_module(name), name=name)
     return pm
-
-
-_DISTRIBUTIONS: dict[str, tuple[str, str]] = {}
 
 
 def plugin_distribution(plugin_name: str) -> tuple[str, str]:

@@ -91,7 +91,7 @@ def test_int8_io_type_int8(tiny_run, tmp_path):
     (["--format", "onnx"], "unknown exporter 'onnx'; available: edgetpu, savedmodel, tflite"),
     (["--format", "tflite", "--quantize", "int4"], "no quantize mode 'int4'; available: none, float16, dynamic, int8"),
     (["--format", "savedmodel", "--calib-samples", "5"], "format 'savedmodel' does not accept --calib-samples"),
-    (["--format", "tflite", "--quantize", "float16", "--io-type", "int8"], "--io-type only apply to --quantize int8"),
+    (["--format", "tflite", "--quantize", "float16", "--io-type", "int8"], "--io-type only work with --quantize int8"),
     (["--format", "tflite", "--quantize", "int8", "--calib-samples", "0"], "empty calibration set"),
     (["--format", "tflite", "--quantize", "int8", "--io-type", "int16"], "unknown --io-type 'int16'"),
 ])

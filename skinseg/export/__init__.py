@@ -68,8 +68,17 @@ def check_options(fmt: ExportFormat, quantize: str | None, options: dict) -> str
     calibration = {k for k in given if k.startswith("calib") or k == "io_type"}
     if calibration and quantize != "int8":
         flags = ", ".join("--" + k.replace("_", "-") for k in sorted(calibration))
-        raise SkinsegError(f"{flags} only apply to --quantize int8")
+        raise SkinsegError(f"{flags} only work with --quantize int8")
     return quantize
+
+
+def _require_tensorflow_backend() -> None:
+    import sys
+
+    keras = sys.modules.get("keras")
+    if keras is not None and keras.backend.backend() != "tensorflow":
+        raise SkinsegError(f"export needs the tensorflow Keras backend, this process runs {keras.backend.backend()}; "
+                           "run it with KERAS_BACKEND=tensorflow (a .keras file from any backend exports)")
 
 
 def export_model(model: str | os.PathLike, format: str, out: str | os.PathLike | None = None,
@@ -78,6 +87,7 @@ def export_model(model: str | os.PathLike, format: str, out: str | os.PathLike |
     """Export a ``.keras`` model to ``format``; never overwrites an artifact without ``force``."""
     fmt = get_format(format)
     quantize = check_options(fmt, quantize, options)
+    _require_tensorflow_backend()
     model = Path(model)
     if not model.is_file():
         raise SkinsegError(f"{model}: model not found; give the .keras file of a training run")

@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from ..errors import SkinsegError
-from ..images import _to_rgb, is_image_file, load_image, resize_probability, resize_rgb
+from ..images import to_rgb, is_image_file, load_image, resize_probability, resize_rgb
 from ..plugins import registry
 
 DEFAULT_THRESHOLD = 0.5
@@ -77,7 +77,7 @@ def as_rgb_array(image) -> np.ndarray:
     if isinstance(image, (str, os.PathLike)):
         return np.asarray(load_image(image))
     if isinstance(image, Image.Image):
-        return np.asarray(_to_rgb(ImageOps.exif_transpose(image)))
+        return np.asarray(to_rgb(ImageOps.exif_transpose(image)))
     array = np.asarray(image)
     if array.ndim == 2:
         array = array[..., None]

@@ -56,6 +56,15 @@ def load_tensorflow(path: Path, num_threads=None) -> LoadedModel:
 
 
 def _edgetpu_delegate():
+    import ctypes
+
+    try:  # probe the library first: a failed load_delegate leaves LiteRT printing errors at exit
+        ctypes.CDLL(EDGETPU_LIBRARY)
+    except OSError:
+        raise SkinsegError(
+            f"Edge TPU delegate {EDGETPU_LIBRARY} not found; install libedgetpu1-std from the Coral "
+            "repository and plug in the device"
+        ) from None
     for module in ("ai_edge_litert.interpreter", "tflite_runtime.interpreter"):
         try:
             interpreter = importlib.import_module(module)
