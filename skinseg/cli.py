@@ -73,12 +73,14 @@ data_dir_option = click.option("--data-dir", type=click.Path(file_okay=False), h
               help="Keras backend [default: $KERAS_BACKEND or tensorflow].")
 @click.option("--limit", type=int, default=None, help="Use only the first N samples of each split (smoke tests).")
 @click.option("--oversample", multiple=True, help="NAME=K: repeat a dataset's training images K times.")
+@click.option("--distributed", is_flag=True,
+              help="Use every local GPU, or the machines in TF_CONFIG (tensorflow backend); see docs.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its last.keras.")
 @click.option("--force", is_flag=True, help="Overwrite an existing run folder.")
 @click.option("--quiet", is_flag=True, help="No per-epoch progress.")
 def train(datasets, data_dir, split, subset, split_ratios, split_seed, arch, width, img_size, epochs, batch_size,
-          learning_rate, no_augment, seed, precision, backend, limit, oversample, out, resume, force, quiet):
+          learning_rate, no_augment, seed, precision, backend, limit, oversample, distributed, out, resume, force, quiet):
     """Train a model; the run folder gets best.keras, last.keras, metrics.csv and curves.png."""
     from .backend import use_backend
 
@@ -100,11 +102,12 @@ def train(datasets, data_dir, split, subset, split_ratios, split_seed, arch, wid
                          split_ratios=ratios, split_seed=split_seed, arch=arch, width=width, img_size=img_size,
                          epochs=epochs or (0 if resume else 50), batch_size=batch_size, learning_rate=learning_rate,
                          augment=not no_augment, seed=seed, precision=precision, limit=limit,
-                         oversample=repeats)
+                         oversample=repeats, distributed=distributed)
     verbose = 0 if quiet else (1 if sys.stdout.isatty() else 2)
     result = run_training(config, resume=resume, force=force, verbose=verbose)
-    click.echo(f"trained {result.epochs_done} epochs on {result.train_samples} images; best val IoU "
-               f"{result.best_val_iou:.4f} at epoch {result.best_epoch}; run folder {result.run_dir}")
+    click.echo(f"trained {result.epochs_done} epochs on {result.train_samples} images ({result.placement}); best val "
+               f"IoU {result.best_val_iou:.4f} at epoch {result.best_epoch}; run folder {result.run_dir}")
+    click.echo(f"weights sha256 {result.weights_sha256}")
 
 
 def _metrics_table(result: dict) -> str:

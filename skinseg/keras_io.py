@@ -27,6 +27,17 @@ def load_keras_model(path: str | os.PathLike, compile: bool = False):
 
 
 def save_keras_model(model, path: str | os.PathLike) -> None:
-    """Save atomically: an interrupted save leaves the previous file intact."""
-    with atomic_path(path) as tmp:
-        model.save(tmp)
+    """Save atomically: an interrupted save leaves the previous file intact.
+
+    Synchronized batch norm is a training-time setting of multi-worker runs and only exists on
+    the TensorFlow backend; saved models have it off so they load on every backend.
+    """
+    synchronized = [layer for layer in model.layers if getattr(layer, "synchronized", False)]
+    for layer in synchronized:
+        layer.synchronized = False
+    try:
+        with atomic_path(path) as tmp:
+            model.save(tmp)
+    finally:
+        for layer in synchronized:
+            layer.synchronized = True

@@ -16,13 +16,13 @@ from PIL import Image
 from .files import atomic_write_text
 from .images import read_image, save_png
 
-THUMB_WIDTH = 320
+THUMB_BOX = (240, 240)
 
 
 def _thumb(array: np.ndarray) -> np.ndarray:
+    """Fit within THUMB_BOX; nearest-neighbour keeps masks crisp."""
     img = Image.fromarray(array)
-    if img.width > THUMB_WIDTH:
-        img = img.resize((THUMB_WIDTH, max(1, round(img.height * THUMB_WIDTH / img.width))), Image.NEAREST)
+    img.thumbnail(THUMB_BOX, Image.NEAREST)
     return np.asarray(img)
 
 

@@ -51,6 +51,7 @@ class TrainConfig:
     precision: str = "float32"  # or "mixed" (float16 compute on a GPU)
     limit: int | None = None  # use only the first N samples of each split (smoke tests)
     oversample: dict = field(default_factory=dict)  # dataset name -> repeats of its training samples
+    distributed: bool = False  # several GPUs (Mirrored / DataParallel) or machines (TF_CONFIG)
     arch_options: dict = field(default_factory=dict)
 
 
@@ -62,6 +63,8 @@ class TrainResult:
     best_val_iou: float
     train_samples: int
     val_samples: int
+    weights_sha256: str = ""
+    placement: str = ""
 
 
 def _samples(config: TrainConfig, split: str) -> list[Sample]:
@@ -136,8 +139,9 @@ def plot_curves(rows: list[dict], path: Path) -> None:
     epochs = [int(r["epoch"]) for r in rows]
     fig, (ax_loss, ax_iou) = plt.subplots(1, 2, figsize=(10, 4))
     for key, ax in (("loss", ax_loss), ("iou", ax_iou)):
-        ax.plot(epochs, [float(r[key]) for r in rows], label=f"train {key}")
-        ax.plot(epochs, [float(r[f"val_{key}"]) for r in rows], label=f"val {key}")
+        for series, label in ((key, f"train {key}"), (f"val_{key}", f"val {key}")):
+            if all(r.get(series) not in (None, "") for r in rows):  # the multi-worker loop logs no train IoU
+                ax.plot(epochs, [float(r[series]) for r in rows], label=label)
         ax.set_xlabel("epoch")
         ax.set_title(key)
         ax.grid(alpha=0.3)
@@ -150,6 +154,7 @@ def plot_curves(rows: list[dict], path: Path) -> None:
 
 
 def _run_folder_callback(out: Path, is_chief: bool = True):
+    """The callback that keeps the run folder; on other workers it only tracks metrics."""
     keras = require("keras", "train")
     from .keras_io import save_keras_model
 
@@ -158,9 +163,9 @@ def _run_folder_callback(out: Path, is_chief: bool = True):
 
         def __init__(self):
             super().__init__()
-            self.state = _read_state(out)
+            self.state = _read_state(out) if out.exists() else {}
             self.rows = []
-            if (out / "metrics.csv").exists():
+            if is_chief and (out / "metrics.csv").exists():
                 with open(out / "metrics.csv", newline="") as fh:
                     self.rows = list(csv.DictReader(fh))
 
@@ -193,11 +198,14 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False, verbos
     """Train ``config.arch`` on the datasets' train splits, selecting on validation IoU."""
     keras = require("keras", "train")
     from .architectures import create_model
+    from .distributed import plan, weights_digest
     from .keras_io import load_keras_model
     from .pipeline import load_arrays, make_dataset
 
     out = Path(config.out)
-    resuming = prepare_run_folder(out, resume, force)
+    placement = plan(config.distributed, keras.backend.backend())
+    # Only the chief looks after the run folder; other workers read it when resuming.
+    resuming = prepare_run_folder(out, resume, force) if placement.is_chief else resume
     if resuming:
         saved = json.loads((out / "config.json").read_text())["config"]
         saved["epochs"] = max(config.epochs, saved["epochs"]) if config.epochs else saved["epochs"]
@@ -214,18 +222,20 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False, verbos
         raise SkinsegError("the datasets have no validation split; model selection needs one (use --split random)")
     train_x, train_y = load_arrays(train_samples, config.img_size)
     val_x, val_y = load_arrays(val_samples, config.img_size)
-    train_ds = make_dataset(train_x, train_y, config.batch_size, augment=config.augment, shuffle=True,
+    batch_size = config.batch_size * placement.replicas  # --batch-size is per device
+    train_ds = make_dataset(train_x, train_y, batch_size, augment=config.augment, shuffle=True,
                             seed=config.seed, min_scale=config.min_scale)
-    val_ds = make_dataset(val_x, val_y, config.batch_size)
-    steps = -(-len(train_x) // config.batch_size)
+    val_ds = make_dataset(val_x, val_y, batch_size)
+    steps = -(-len(train_x) // batch_size)
 
-    if resuming:
-        model = load_keras_model(out / "last.keras", compile=True)
-        initial_epoch = _read_state(out).get("epochs_done", 0)
-    else:
-        model = create_model(config.arch, img_size=config.img_size, width=config.width, **config.arch_options)
-        _compile(model, config, steps)
-        initial_epoch = 0
+    with placement.scope:
+        if resuming:
+            model = load_keras_model(out / "last.keras", compile=True)
+        else:
+            model = create_model(config.arch, img_size=config.img_size, width=config.width, **config.arch_options)
+            _compile(model, config, steps)
+    initial_epoch = _read_state(out).get("epochs_done", 0) if resuming else 0
+    if not resuming and placement.is_chief:
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_json(out / "config.json", {
             "config": asdict(config),
@@ -233,12 +243,21 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False, verbos
             "versions": _versions(),
             "samples": {"train": len(train_samples), "val": len(val_samples)},
             "parameters": int(model.count_params()),
+            "placement": placement.description,
         })
-    model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, initial_epoch=initial_epoch,
-              callbacks=[_run_folder_callback(out)], verbose=verbose, shuffle=False)
-    state = _read_state(out)
-    state["finished"] = state.get("epochs_done", 0) >= config.epochs
-    atomic_write_json(out / "state.json", state)
-    return TrainResult(run_dir=out, epochs_done=state.get("epochs_done", 0), best_epoch=state.get("best_epoch", 0),
-                       best_val_iou=state.get("best_val_iou", float("nan")), train_samples=len(train_samples),
-                       val_samples=len(val_samples))
+    callback = _run_folder_callback(out, is_chief=placement.is_chief)
+    if placement.strategy is not None:
+        from .distributed import fit_multi_worker
+
+        fit_multi_worker(model, placement.strategy, train_ds, val_ds, config.epochs, initial_epoch, callback, verbose)
+    else:
+        model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, initial_epoch=initial_epoch,
+                  callbacks=[callback], verbose=verbose, shuffle=False)
+    state = _read_state(out) if placement.is_chief else callback.state
+    if placement.is_chief:
+        state["finished"] = state.get("epochs_done", 0) >= config.epochs
+        atomic_write_json(out / "state.json", state)
+    return TrainResult(run_dir=out, epochs_done=state.get("epochs_done", len(callback.rows)),
+                       best_epoch=state.get("best_epoch", 0), best_val_iou=state.get("best_val_iou", float("nan")),
+                       train_samples=len(train_samples), val_samples=len(val_samples),
+                       weights_sha256=weights_digest(model), placement=placement.description)

@@ -78,3 +78,37 @@ def test_environment_variable_narrows_plugins(sfa_installed, tmp_path):
     assert result.returncode == 1
     assert last_line(result.stderr) == "Error: unknown dataset 'sfa'; available: folder, pratheepan"
     assert not (tmp_path / "run").exists()
+
+
+@pytest.fixture(scope="module")
+def example_installed():
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
+                    str(REPO / "plugins" / "skinseg-example")], check=True, capture_output=True)
+    yield {"SKINSEG_LOAD_PLUGINS": "skinseg-example"}
+    subprocess.run([sys.executable, "-m", "pip", "uninstall", "-q", "-y", "skinseg-example"], check=True,
+                   capture_output=True)
+
+
+def test_example_plugin_architecture_exporter_and_runtime(example_installed, tmp_path):
+    """The documented plugin example, end to end: train its architecture, export, predict."""
+    from conftest import PRATHEEPAN
+
+    env = example_installed
+    listed = {r["name"]: r for r in json.loads(run_cli("plugins", "--json", env_extra=env, check=True).stdout)}
+    assert listed["example"]["registers"] == {"architectures": ["tiny-fcn"], "exporters": ["weights"],
+                                              "runtimes": ["weights"]}
+    run = tmp_path / "run"
+    run_cli("train", "--arch", "tiny-fcn", "--img-size", "32", "--epochs", "1", "--limit", "4", "--batch-size", "4",
+            "--data-dir", PRATHEEPAN, "--out", run, "--quiet", env_extra=env, check=True)
+    run_cli("export", "-m", run / "best.keras", "--format", "weights", env_extra=env, check=True)
+    assert (run / "best.weights.h5").exists()
+    photo = PRATHEEPAN / "Pratheepan_Dataset" / "FacePhoto" / "sarah.jpg"
+    result = run_cli("predict", "-m", run / "best.weights.h5", photo, "--out", tmp_path / "masks", env_extra=env,
+                     check=True)
+    assert "sarah.png" in result.stdout
+    from PIL import Image
+
+    assert Image.open(tmp_path / "masks" / "sarah.png").size == Image.open(photo).size
+    evaluated = run_cli("evaluate", "-m", run / "best.weights.h5", "--data-dir", PRATHEEPAN, "--quiet",
+                        env_extra=env, check=True)
+    assert "runtime weights" in evaluated.stdout

@@ -13,3 +13,20 @@ def create_model(name: str, img_size: int = 256, width: float = 1.0, **options):
 
 def architecture_names() -> list[str]:
     return registry("architectures").names()
+
+
+def batch_norm(name: str, momentum: float = 0.9):
+    """Batch norm that all-reduces its batch statistics when built under a multi-replica
+    ``tf.distribute`` strategy, so every worker keeps the same moving averages.
+
+    Small skin datasets give few steps per epoch, hence momentum 0.9 rather than Keras' 0.99,
+    which would leave the moving statistics used at inference stale for dozens of epochs.
+    """
+    import keras
+
+    synchronized = False
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        synchronized = tf.distribute.has_strategy() and tf.distribute.get_strategy().num_replicas_in_sync > 1
+    return keras.layers.BatchNormalization(momentum=momentum, synchronized=synchronized, name=name)

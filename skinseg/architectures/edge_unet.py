@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from ..errors import SkinsegError, require
 from ..hookspecs import hookimpl
+from . import batch_norm
 
 # (channels, blocks) per encoder stage at strides 2, 4, 8, 16, 32 before the width multiplier.
 ENCODER = ((16, 1), (24, 2), (40, 2), (80, 3), (128, 2))  # at width 1.0
 DECODER = (64, 32, 24, 16)
-BN_MOMENTUM = 0.9
 
 
 def _channels(c: int, width: float) -> int:
@@ -26,7 +26,7 @@ def _channels(c: int, width: float) -> int:
 
 def _conv(layers, x, filters, kernel=3, strides=1, name=""):
     x = layers.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=False, name=f"{name}_conv")(x)
-    x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_bn")(x)
+    x = batch_norm(f"{name}_bn")(x)
     return layers.ReLU(6.0, name=f"{name}_relu")(x)
 
 
@@ -34,10 +34,10 @@ def _separable(layers, x, filters, strides=1, name=""):
     """Depthwise 3x3 then pointwise 1x1, with a residual add when the shape allows."""
     inputs = x
     x = layers.DepthwiseConv2D(3, strides=strides, padding="same", use_bias=False, name=f"{name}_dw")(x)
-    x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_dw_bn")(x)
+    x = batch_norm(f"{name}_dw_bn")(x)
     x = layers.ReLU(6.0, name=f"{name}_dw_relu")(x)
     x = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_pw")(x)
-    x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_pw_bn")(x)
+    x = batch_norm(f"{name}_pw_bn")(x)
     if strides == 1 and inputs.shape[-1] == filters:
         return layers.Add(name=f"{name}_add")([inputs, x])
     return layers.ReLU(6.0, name=f"{name}_pw_relu")(x)
@@ -68,7 +68,7 @@ def build_edge_unet(img_size: int = 256, width: float = 1.0, **options):
     for i, channels in enumerate(DECODER):
         filters = _channels(channels, width)
         x = layers.Conv2DTranspose(filters, 2, strides=2, use_bias=False, name=f"dec{i}_up")(x)
-        x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"dec{i}_up_bn")(x)
+        x = batch_norm(f"dec{i}_up_bn")(x)
         x = layers.ReLU(6.0, name=f"dec{i}_up_relu")(x)
         x = layers.Concatenate(name=f"dec{i}_skip")([x, skips.pop()])
         x = _separable(layers, x, filters, name=f"dec{i}_fuse")

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 from ..errors import SkinsegError, require
 from ..hookspecs import hookimpl
+from . import batch_norm
 
 FILTERS = (64, 128, 256, 512)
-# Small skin datasets give few steps per epoch; Keras' default momentum (0.99) would leave the
-# moving statistics used at inference far from the batch statistics for dozens of epochs.
-BN_MOMENTUM = 0.9
 
 
 def _conv_bn_relu(layers, x, filters, strides=1, name=""):
     x = layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False, name=f"{name}_conv")(x)
-    x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_bn")(x)
+    x = batch_norm(f"{name}_bn")(x)
     return layers.ReLU(name=f"{name}_relu")(x)
 
 
@@ -39,7 +37,7 @@ def build_segnet(img_size: int = 256, width: float = 1.0, **options):
         x = _conv_bn_relu(layers, x, f, strides=2, name=f"enc{i}b")
     for i, f in enumerate(reversed(filters)):
         x = layers.Conv2DTranspose(f, 3, strides=2, padding="same", use_bias=False, name=f"dec{i}_up")(x)
-        x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"dec{i}_up_bn")(x)
+        x = batch_norm(f"dec{i}_up_bn")(x)
         x = layers.ReLU(name=f"dec{i}_up_relu")(x)
         x = _conv_bn_relu(layers, x, f, name=f"dec{i}")
     x = layers.Conv2D(1, 1, name="logits")(x)

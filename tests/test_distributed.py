@@ -1,0 +1,57 @@
+"""Two training workers on loopback with TF_CONFIG: same weights at the end, chief-only checkpoints."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from conftest import PRATHEEPAN, REPO
+
+pytestmark = pytest.mark.slow
+
+
+def _free_ports(n):
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def test_two_workers_train_to_the_same_weights(tmp_path):
+    ports = _free_ports(2)
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
+    workers = []
+    for index in range(2):
+        env = {**os.environ, "SKINSEG_LOAD_PLUGINS": "", "KERAS_BACKEND": "tensorflow",
+               "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})}
+        args = [sys.executable, "-m", "skinseg", "train", "--distributed", "--arch", "edge-unet", "--width", "0.25",
+                "--img-size", "32", "--epochs", "2", "--batch-size", "2", "--limit", "8", "--data-dir",
+                str(PRATHEEPAN), "--out", str(tmp_path / f"run{index}"), "--quiet", "--seed", "5"]
+        workers.append(subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                                        cwd=REPO))
+    outputs = []
+    try:
+        for worker in workers:
+            stdout, stderr = worker.communicate(timeout=600)
+            outputs.append((worker.returncode, stdout, stderr))
+    finally:
+        for worker in workers:  # bounded in time and never left running
+            if worker.poll() is None:
+                worker.kill()
+                worker.communicate()
+    for code, stdout, stderr in outputs:
+        assert code == 0, stderr[-3000:]
+        assert "MultiWorkerMirroredStrategy, 2 workers" in stdout
+    digests = [line.split()[-1] for _, stdout, _ in outputs for line in stdout.splitlines()
+               if line.startswith("weights sha256")]
+    assert len(digests) == 2 and digests[0] == digests[1]
+    # The chief (worker 0) wrote the run folder; worker 1 wrote nothing.
+    assert (tmp_path / "run0" / "best.keras").exists() and (tmp_path / "run0" / "last.keras").exists()
+    assert json.loads((tmp_path / "run0" / "state.json").read_text())["epochs_done"] == 2
+    assert not (tmp_path / "run1").exists()
