@@ -60,11 +60,11 @@ def test_train_on_backend_then_export_int8_with_parity(backend, tmp_path):
     for a, b in zip(original, float_tflite):
         assert np.abs(a - b).max() < 1e-3  # the same function, computed by two frameworks
 
+    # The int8 twin keeps the original's accuracy within verify's default parity bound.
     verified = run_cli("verify", "--reference", run / "best.keras", "--candidate", run / "best_int8.tflite",
                        "--data-dir", PRATHEEPAN, "--max-iou-drop", "0.01", "--json", tmp_path / "v.json", "--quiet")
     report = json.loads((tmp_path / "v.json").read_text())
-    assert verified.returncode == (0 if report["passed"] else 1)
-    assert report["pixel_agreement"] >= 0.98, report["pixel_agreement"]
+    assert verified.returncode == 0 and report["passed"], (report["iou_drop"], report["pixel_agreement"])
 
 
 def test_unknown_or_missing_backend_is_a_clear_error(tmp_path):
