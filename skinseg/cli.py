@@ -63,7 +63,8 @@ data_dir_option = click.option("--data-dir", type=click.Path(file_okay=False), h
 @click.option("--width", default=1.0, show_default=True, help="Width multiplier of every layer.")
 @click.option("--img-size", default=256, show_default=True, help="Square input size in pixels.")
 @click.option("--epochs", default=None, type=int, help="Epochs to train [default: 50; on --resume, the run's own].")
-@click.option("--batch-size", default=8, show_default=True)
+@click.option("--batch-size", default="8", show_default=True,
+              help="Images per device and step, or 'auto' for the largest that fits in memory.")
 @click.option("--lr", "learning_rate", default=1e-3, show_default=True, help="Peak learning rate (cosine schedule).")
 @click.option("--no-augment", is_flag=True, help="Train without flips, scale/crop and colour jitter.")
 @click.option("--seed", default=0, show_default=True, help="Random seed; the same seed repeats a run.")
@@ -92,6 +93,9 @@ def train(datasets, data_dir, split, subset, split_ratios, split_seed, arch, wid
         ratios = tuple(float(r) for r in split_ratios.split(","))
     except ValueError:
         raise SkinsegError(f"--split-ratios must be three numbers like 0.6,0.2,0.2, got {split_ratios!r}") from None
+    if batch_size != "auto" and not (batch_size.isdigit() and int(batch_size) > 0):
+        raise SkinsegError(f"--batch-size takes a positive whole number or 'auto', got {batch_size!r}")
+    batch_size = batch_size if batch_size == "auto" else int(batch_size)
     repeats = {}
     for item in oversample:
         name, _, count = item.partition("=")

@@ -137,3 +137,49 @@ def _validate(model, loss_fn, val_ds) -> dict:
     iou = tp / max(1, tp + fp + fn)
     background = tn / max(1, tn + fp + fn)
     return {"val_loss": float(np.mean(losses)), "val_iou": iou, "val_miou2": (iou + background) / 2}
+
+
+def _out_of_memory(exc: Exception) -> bool:
+    text = f"{type(exc).__name__}: {exc}"
+    return any(mark in text for mark in ("ResourceExhausted", "RESOURCE_EXHAUSTED", "OutOfMemory", "out of memory"))
+
+
+def find_batch_size(build, img_size: int, limit: int) -> int:
+    """The largest power-of-two batch (up to ``limit``) whose training step fits in memory.
+
+    ``build()`` returns a fresh compiled model; it is probed with real training steps on
+    zeros, doubling the batch until the device runs out of memory or ``limit`` is reached.
+    """
+    import gc
+
+    import numpy as np
+
+    best, size = 0, 1
+    while size <= limit:
+        model = build()
+        try:
+            x = np.zeros((size, img_size, img_size, 3), np.float32)
+            model.train_on_batch(x, np.zeros((size, img_size, img_size, 1), np.float32))
+            best = size
+        except Exception as exc:
+            if not _out_of_memory(exc):
+                raise
+            break
+        finally:
+            del model
+            gc.collect()
+        size *= 2
+    if best == 0:
+        raise SkinsegError("not even a batch of 1 fits in memory; use a smaller --img-size or --width")
+    return best
+
+
+def default_batch_limit() -> int:
+    """GPUs are probed up to 512 images a batch; on a CPU more than 32 buys nothing."""
+    import keras
+
+    try:
+        kinds = {d.split(":")[0].lower() for d in keras.distribution.list_devices()}
+    except Exception:
+        kinds = set()
+    return 512 if kinds & {"gpu", "cuda"} else 32

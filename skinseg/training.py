@@ -40,7 +40,7 @@ class TrainConfig:
     width: float = 1.0
     img_size: int = 256
     epochs: int = 50
-    batch_size: int = 8
+    batch_size: int | str = 8  # per device; "auto" finds the largest that fits
     learning_rate: float = 1e-3
     weight_decay: float = 1e-4
     warmup_epochs: int = 2
@@ -222,6 +222,16 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False, verbos
         raise SkinsegError("the datasets have no validation split; model selection needs one (use --split random)")
     train_x, train_y = load_arrays(train_samples, config.img_size)
     val_x, val_y = load_arrays(val_samples, config.img_size)
+    if config.batch_size == "auto":
+        from .distributed import default_batch_limit, find_batch_size
+
+        def probe():
+            model = create_model(config.arch, img_size=config.img_size, width=config.width, **config.arch_options)
+            _compile(model, config, 1)
+            return model
+
+        limit = min(default_batch_limit(), max(1, len(train_samples) // placement.replicas))
+        config = TrainConfig(**{**asdict(config), "batch_size": find_batch_size(probe, config.img_size, limit)})
     batch_size = config.batch_size * placement.replicas  # --batch-size is per device
     train_ds = make_dataset(train_x, train_y, batch_size, augment=config.augment, shuffle=True,
                             seed=config.seed, min_scale=config.min_scale)

@@ -80,3 +80,13 @@ def test_several_datasets_with_oversampling(tmp_path):
                      limit=2, oversample={"pratheepan": 3}, arch="edge-unet")
     result = train(config, verbose=0)
     assert (result.train_samples, result.val_samples) == (2 * 3 + 2, 2 + 2)
+
+
+def test_batch_size_auto_probes_real_steps(tmp_path):
+    result = run_cli("train", "--data-dir", PRATHEEPAN, "--arch", "edge-unet", "--width", "0.25", "--img-size", "32",
+                     "--epochs", "1", "--limit", "8", "--batch-size", "auto", "--quiet", "--out", tmp_path / "r")
+    assert result.returncode == 0, result.stderr
+    chosen = json.loads((tmp_path / "r" / "config.json").read_text())["config"]["batch_size"]
+    assert chosen == 8  # on the CPU every power of two up to the 8 training images fits
+    bad = run_cli("train", "--batch-size", "lots", "--out", tmp_path / "x")
+    assert bad.returncode == 1 and "--batch-size takes a positive whole number or 'auto'" in last_line(bad.stderr)
