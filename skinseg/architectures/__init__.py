@@ -30,3 +30,12 @@ def batch_norm(name: str, momentum: float = 0.9):
 
         synchronized = tf.distribute.has_strategy() and tf.distribute.get_strategy().num_replicas_in_sync > 1
     return keras.layers.BatchNormalization(momentum=momentum, synchronized=synchronized, name=name)
+
+
+def conv_bn_relu(x, filters: int, kernel: int = 3, strides: int = 1, name: str = "", relu_max: float | None = None):
+    """Convolution (no bias: batch norm has one), batch norm, ReLU (capped at ``relu_max``)."""
+    import keras
+
+    x = keras.layers.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=False, name=f"{name}_conv")(x)
+    x = batch_norm(f"{name}_bn")(x)
+    return keras.layers.ReLU(relu_max, name=f"{name}_relu")(x)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ..errors import SkinsegError, require
 from ..hookspecs import hookimpl
-from . import batch_norm
+from . import batch_norm, conv_bn_relu
 
 # (channels, blocks) per encoder stage at strides 2, 4, 8, 16, 32 before the width multiplier.
 ENCODER = ((16, 1), (24, 2), (40, 2), (80, 3), (128, 2))  # at width 1.0
@@ -22,12 +22,6 @@ DECODER = (64, 32, 24, 16)
 
 def _channels(c: int, width: float) -> int:
     return max(8, int(round(c * width / 8)) * 8)  # multiples of 8 map well to SIMD and the TPU
-
-
-def _conv(layers, x, filters, kernel=3, strides=1, name=""):
-    x = layers.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=False, name=f"{name}_conv")(x)
-    x = batch_norm(f"{name}_bn")(x)
-    return layers.ReLU(6.0, name=f"{name}_relu")(x)
 
 
 def _separable(layers, x, filters, strides=1, name=""):
@@ -58,7 +52,7 @@ def build_edge_unet(img_size: int = 256, width: float = 1.0, **options):
     for stage, (channels, blocks) in enumerate(ENCODER):
         filters = _channels(channels, width)
         if stage == 0:
-            x = _conv(layers, x, filters, strides=2, name="stem")
+            x = conv_bn_relu(x, filters, strides=2, name="stem", relu_max=6.0)
         else:
             x = _separable(layers, x, filters, strides=2, name=f"enc{stage}_0")
         for b in range(1, blocks):

@@ -9,15 +9,9 @@ from __future__ import annotations
 
 from ..errors import SkinsegError, require
 from ..hookspecs import hookimpl
-from . import batch_norm
+from . import batch_norm, conv_bn_relu
 
 FILTERS = (64, 128, 256, 512)
-
-
-def _conv_bn_relu(layers, x, filters, strides=1, name=""):
-    x = layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False, name=f"{name}_conv")(x)
-    x = batch_norm(f"{name}_bn")(x)
-    return layers.ReLU(name=f"{name}_relu")(x)
 
 
 def build_segnet(img_size: int = 256, width: float = 1.0, **options):
@@ -33,13 +27,13 @@ def build_segnet(img_size: int = 256, width: float = 1.0, **options):
     inputs = keras.Input((img_size, img_size, 3), name="image")
     x = layers.Rescaling(1.0 / 255.0, name="normalise")(inputs)
     for i, f in enumerate(filters):
-        x = _conv_bn_relu(layers, x, f, name=f"enc{i}a")
-        x = _conv_bn_relu(layers, x, f, strides=2, name=f"enc{i}b")
+        x = conv_bn_relu(x, f, name=f"enc{i}a")
+        x = conv_bn_relu(x, f, strides=2, name=f"enc{i}b")
     for i, f in enumerate(reversed(filters)):
         x = layers.Conv2DTranspose(f, 3, strides=2, padding="same", use_bias=False, name=f"dec{i}_up")(x)
         x = batch_norm(f"dec{i}_up_bn")(x)
         x = layers.ReLU(name=f"dec{i}_up_relu")(x)
-        x = _conv_bn_relu(layers, x, f, name=f"dec{i}")
+        x = conv_bn_relu(x, f, name=f"dec{i}")
     x = layers.Conv2D(1, 1, name="logits")(x)
     outputs = layers.Activation("sigmoid", dtype="float32", name="skin")(x)
     return keras.Model(inputs, outputs, name=f"segnet_w{width:g}")
