@@ -1,0 +1,62 @@
+"""The models shipped inside the package: listed, usable with no -m, and without TensorFlow."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+from PIL import Image
+
+from skinseg.models import resolve_model, shipped_models
+from skinseg.tflite_file import operators, read_metadata
+
+from conftest import PRATHEEPAN, REPO, run_cli
+
+PHOTO = PRATHEEPAN / "Pratheepan_Dataset" / "FamilyPhoto" / "family.jpg"
+
+
+def test_models_lists_the_shipped_pair_with_metrics():
+    result = run_cli("models", "--json", check=True)
+    listed = json.loads(result.stdout)
+    assert set(listed) == {"skinseg-lite", "skinseg-lite-int8"}
+    assert listed["skinseg-lite-int8"]["format"] == "tflite-int8"
+    assert 0 < listed["skinseg-lite-int8"]["metrics"]["pratheepan_test"]["miou2"] <= 1
+    table = run_cli("models", check=True).stdout
+    assert "skinseg-lite-int8" in table and "test mIoU2" in table
+
+
+def test_int8_twin_is_small_full_integer_and_edge_tpu_ready():
+    path = resolve_model("skinseg-lite-int8")
+    assert path.stat().st_size <= 512 * 1024
+    meta = read_metadata(path)
+    assert meta["quantization"] == "int8" and meta["input"]["size"] == [256, 256]
+    assert meta["calibration"]["dataset"] == "pratheepan" and meta["calibration"]["split"] == "train"
+    assert not any(op["custom"] for op in operators(path))
+    from skinseg.export.edgetpu import edgetpu_report
+
+    assert edgetpu_report(path)["mapped_percent"] == 100.0
+
+
+def test_predict_with_no_model_uses_the_shipped_int8_model_without_tensorflow(tmp_path):
+    code = f"""
+import sys
+sys.modules['tensorflow'] = None
+sys.modules['keras'] = None
+from skinseg.cli import main
+sys.argv = ['skinseg', 'predict', {str(PHOTO)!r}, '--out', {str(tmp_path / 'out')!r}]
+main()
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 0, result.stderr
+    mask = np.asarray(Image.open(tmp_path / "out" / "family.png"))
+    assert mask.shape == Image.open(PHOTO).size[::-1]
+    assert 0.02 < (mask > 127).mean() < 0.8  # it finds skin in a family photo, not nothing or everything
+
+
+def test_float_and_int8_shipped_models_agree():
+    from skinseg.runtime import Segmenter
+
+    float_mask = Segmenter("skinseg-lite").predict(PHOTO)
+    int8_mask = Segmenter("skinseg-lite-int8").predict(PHOTO)
+    assert (float_mask == int8_mask).mean() > 0.99
+    assert set(shipped_models()) == {"skinseg-lite", "skinseg-lite-int8"}
