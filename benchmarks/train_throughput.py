@@ -5,9 +5,10 @@
 
 Runs real training steps on Pratheepan's training split through the same tf.data pipeline
 (augmentation on) as ``skinseg train``, three ways: the pipeline alone, the training step alone
-on one batch held in memory, and ``fit`` with both. The share of time spent waiting on input is
-1 - (compute-only time / fit time); on the TensorFlow backend Keras pulls batches inside its
-compiled step, so timing the gap between steps would miss it.
+on one batch held in memory, and ``fit`` with both. ``input_wait_share`` is
+1 - (step-alone time / fit time): time waiting on input plus ``fit``'s own overhead. (On the
+TensorFlow backend Keras pulls batches inside its compiled step, so timing the gap between
+steps would miss the wait entirely.)
 """
 
 from __future__ import annotations
