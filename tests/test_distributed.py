@@ -55,3 +55,26 @@ def test_two_workers_train_to_the_same_weights(tmp_path):
     assert (tmp_path / "run0" / "best.keras").exists() and (tmp_path / "run0" / "last.keras").exists()
     assert json.loads((tmp_path / "run0" / "state.json").read_text())["epochs_done"] == 2
     assert not (tmp_path / "run1").exists()
+
+
+def test_distributed_on_one_machine_uses_every_local_device(tmp_path):
+    """Without TF_CONFIG, --distributed is MirroredStrategy (tensorflow) over the local devices."""
+    from conftest import run_cli
+
+    result = run_cli("train", "--distributed", "--arch", "edge-unet", "--width", "0.25", "--img-size", "32",
+                     "--epochs", "1", "--batch-size", "4", "--limit", "4", "--data-dir", PRATHEEPAN, "--quiet",
+                     "--out", tmp_path / "run", env_extra={"KERAS_BACKEND": "tensorflow"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "MirroredStrategy over 1 device(s)" in result.stdout
+    assert (tmp_path / "run" / "best.keras").exists()
+
+
+def test_distributed_jax_uses_data_parallel(tmp_path):
+    pytest.importorskip("jax")
+    from conftest import run_cli
+
+    result = run_cli("train", "--distributed", "--backend", "jax", "--arch", "edge-unet", "--width", "0.25",
+                     "--img-size", "32", "--epochs", "1", "--batch-size", "4", "--limit", "4", "--data-dir",
+                     PRATHEEPAN, "--quiet", "--out", tmp_path / "run")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "DataParallel over 1 device(s)" in result.stdout

@@ -25,7 +25,8 @@ IO_TYPES = ("uint8", "int8")
 
 
 def calibration_set(model_path: Path, img_size: int, samples: int | None = None, dataset: str | None = None,
-                    split: str | None = None, data_dir: str | None = None) -> tuple[list, dict]:
+                    split: str | None = None, data_dir: str | None = None,
+                    progress: bool = False) -> tuple[list, dict]:
     """Images for int8 calibration, preprocessed exactly as at inference; defaults to the
     training split of the model's own dataset (from the run's config.json)."""
     from ..datasets import load_dataset, parse_dataset_spec
@@ -48,7 +49,10 @@ def calibration_set(model_path: Path, img_size: int, samples: int | None = None,
     if count > len(chosen):
         count = len(chosen)
     picked = chosen[:count]
-    arrays = [preprocess(read_image(s.image), (img_size, img_size)) for s in picked]
+    from tqdm.auto import tqdm
+
+    arrays = [preprocess(read_image(s.image), (img_size, img_size))
+              for s in tqdm(picked, desc="calibration images", unit="image", disable=not progress)]
     info = {"dataset": dataset, "split": split, "samples": len(arrays), "names": [s.name for s in picked]}
     return arrays, info
 
@@ -115,7 +119,7 @@ def export_tflite(model_path: Path, out: Path, quantize: str = "none", progress:
     if quantize == "int8":
         size = load_keras_model(model_path).input_shape[1]
         calibration, calib_info = calibration_set(model_path, size, calib_samples, calib_dataset, calib_split,
-                                                  calib_data_dir)
+                                                  calib_data_dir, progress=progress)
         calib_info["io_type"] = io_type or "uint8"
     data, model = convert(model_path, quantize, io_type, calibration)
     notes = []
