@@ -18,19 +18,13 @@ import numpy as np
 from .datasets import load_dataset
 from .errors import SkinsegError
 from .export import export_formats, export_model
-from .files import atomic_write_json, atomic_write_text
+from .files import atomic_write_json, atomic_write_text, path_size
 from .images import read_image, read_mask
 from .metrics import confusion, summarise
 from .runtime import Segmenter, postprocess, preprocess
 
 COLUMNS = ("format", "status", "size_mb", "iou", "iou_drop", "f1", "miou2", "latency_ms_median",
            "latency_ms_p90", "images_per_s", "runtime")
-
-
-def _size(path: Path) -> int:
-    if path.is_dir():
-        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-    return path.stat().st_size
 
 
 def score_and_time(model_path: Path, images: list, truths: list, names: list, runtime: str | None = None,
@@ -87,7 +81,7 @@ def benchmark(model: str | os.PathLike, out_dir: str | os.PathLike, dataset: str
                 path = fmt.default_path(out_dir / model.name, quantize)
                 options = {"calib_samples": calib_samples} if quantize == "int8" else {}
                 export_model(model, name, path, quantize=quantize, force=True, **options)
-            row["size_mb"] = _size(path) / 1e6
+            row["size_mb"] = path_size(path) / 1e6
             row.update(score_and_time(path, images, truths, names, num_threads=num_threads))
             if fmt is None:
                 reference_iou = row["iou"]

@@ -76,9 +76,11 @@ def plan(distributed: bool, backend: str) -> Plan:
 
 def weights_digest(model) -> str:
     """SHA-256 of all weights, to check that workers agree."""
+    import numpy as np
+
     digest = hashlib.sha256()
     for weight in model.weights:
-        digest.update(memoryview(__import__("numpy").ascontiguousarray(weight.numpy())).tobytes())
+        digest.update(np.ascontiguousarray(weight.numpy()).tobytes())
     return digest.hexdigest()
 
 

@@ -59,6 +59,14 @@ def atomic_path(path: str | os.PathLike):
         shutil.rmtree(tmp_dir, ignore_errors=True)
 
 
+def path_size(path: str | os.PathLike) -> int:
+    """Bytes of a file, or of every file under a folder (a SavedModel is a folder)."""
+    path = Path(path)
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return path.stat().st_size
+
+
 def sha256_file(path: str | os.PathLike) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:

@@ -29,6 +29,11 @@ def is_image_file(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")
 
 
+def images_in(folder: str | os.PathLike) -> list[Path]:
+    """Every image file under ``folder`` (recursively), sorted."""
+    return sorted(p for p in Path(folder).rglob("*") if p.is_file() and is_image_file(p))
+
+
 @contextmanager
 def _open(path: str | os.PathLike):
     path = Path(path)

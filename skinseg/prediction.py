@@ -7,10 +7,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from .errors import SkinsegError
-from .images import is_image_file, save_png
+from .images import images_in, save_png
 from .runtime import Segmenter, as_rgb_array
 
 
@@ -20,7 +19,7 @@ def expand_inputs(inputs: Sequence[str | os.PathLike]) -> list[Path]:
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and is_image_file(p))
+            found = images_in(path)
             if not found:
                 raise SkinsegError(f"{path}: folder holds no images")
             paths.extend(found)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import platform
 import shutil
 import sys
@@ -67,20 +66,23 @@ class TrainResult:
     placement: str = ""
 
 
-def _samples(config: TrainConfig, split: str) -> list[Sample]:
-    found: list[Sample] = []
+def _train_and_val_samples(config: TrainConfig) -> tuple[list[Sample], list[Sample]]:
+    """Every dataset's training and validation samples; each dataset is loaded (and verified) once."""
+    train: list[Sample] = []
+    val: list[Sample] = []
     for spec in config.datasets:
         name, data_dir = parse_dataset_spec(spec)
         if data_dir is None and len(config.datasets) == 1:
             data_dir = config.data_dir
         dataset = load_dataset(name, data_dir, scheme=config.split, subset=config.subset,
                                ratios=config.split_ratios, seed=config.split_seed)
-        part = dataset.splits.get(split, [])
-        part = part[: config.limit] if config.limit else part
-        # Small datasets are repeated in training so big ones do not drown them out.
-        repeats = config.oversample.get(name, 1) if split == "train" else 1
-        found.extend(part * repeats)
-    return found
+        for split, found in (("train", train), ("val", val)):
+            part = dataset.splits.get(split, [])
+            part = part[: config.limit] if config.limit else part
+            # Small datasets are repeated in training so big ones do not drown them out.
+            repeats = config.oversample.get(name, 1) if split == "train" else 1
+            found.extend(part * repeats)
+    return train, val
 
 
 def prepare_run_folder(out: Path, resume: bool, force: bool) -> bool:
@@ -217,7 +219,7 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False, verbos
     elif config.precision != "float32":
         raise SkinsegError(f"unknown precision {config.precision!r}; available: float32, mixed")
 
-    train_samples, val_samples = _samples(config, "train"), _samples(config, "val")
+    train_samples, val_samples = _train_and_val_samples(config)
     if not val_samples:
         raise SkinsegError("the datasets have no validation split; model selection needs one (use --split random)")
     train_x, train_y = load_arrays(train_samples, config.img_size)

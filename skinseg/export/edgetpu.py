@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import warnings
 from pathlib import Path
 
 from ..errors import require
@@ -38,12 +37,11 @@ EDGETPU_OPS = {
 
 def edgetpu_report(path: Path) -> dict:
     """Op by op: would the Edge TPU run it, or would it fall back to the CPU, and why."""
-    tf = require("tensorflow", "train")
+    require("tensorflow", "train")
+    from ..runtime.tflite import tensorflow_interpreter
     from ..tflite_file import operators
 
-    with warnings.catch_warnings():  # tf.lite.Interpreter warns it is moving to LiteRT
-        warnings.simplefilter("ignore")
-        interpreter = tf.lite.Interpreter(model_path=str(path))
+    interpreter = tensorflow_interpreter(model_path=str(path))
     tensors = interpreter.get_tensor_details()
     problems = []
     for t in tensors:

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..files import atomic_path, atomic_write_json
+from ..files import atomic_path, atomic_write_json, path_size
 from . import ExportResult
 from .metadata import build_metadata
 
 METADATA_FILE = "skinseg.json"
-
-
-def folder_size(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
 def export_savedmodel(model_path: Path, out: Path, quantize: str = "none", progress: bool = False) -> ExportResult:
@@ -23,5 +19,5 @@ def export_savedmodel(model_path: Path, out: Path, quantize: str = "none", progr
     with atomic_path(out) as tmp:
         model.export(str(tmp), format="tf_saved_model", verbose=False)
         atomic_write_json(tmp / METADATA_FILE, metadata)
-    return ExportResult(path=out, format="savedmodel", quantize=quantize, size_bytes=folder_size(out),
+    return ExportResult(path=out, format="savedmodel", quantize=quantize, size_bytes=path_size(out),
                         metadata=metadata, notes=["serving_default signature, dynamic batch"])

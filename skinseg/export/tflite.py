@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import tempfile
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -62,12 +61,10 @@ def _flex_ops(message: str) -> list[str]:
     return sorted(set(found))
 
 
-def convert(model_path: Path, quantize: str, io_type: str | None = None, calibration: list | None = None):
-    """(tflite bytes, keras model) for one quantization mode."""
+def convert(model, model_path: Path, quantize: str, io_type: str | None = None,
+            calibration: list | None = None) -> bytes:
+    """The .tflite bytes of a loaded Keras model for one quantization mode."""
     tf = require("tensorflow", "train")
-    from ..keras_io import load_keras_model
-
-    model = load_keras_model(model_path)
     _, height, width, channels = model.input_shape
     with tempfile.TemporaryDirectory(prefix="skinseg-export-") as tmp:
         signature = [tf.TensorSpec([1, height, width, channels], tf.float32, name="image")]
@@ -95,7 +92,7 @@ def convert(model_path: Path, quantize: str, io_type: str | None = None, calibra
                                    "never emits; replace those layers") from None
             first = message.strip().splitlines()[0] if message.strip() else type(exc).__name__
             raise SkinsegError(f"{model_path}: TFLite conversion failed ({first[:300]})") from None
-    return data, model
+    return data
 
 
 def check_builtin_only(path: Path) -> list[dict]:
@@ -115,13 +112,13 @@ def export_tflite(model_path: Path, out: Path, quantize: str = "none", progress:
 
     if io_type is not None and io_type not in IO_TYPES:
         raise SkinsegError(f"unknown --io-type {io_type!r}; available: {', '.join(IO_TYPES)}")
+    model = load_keras_model(model_path)
     calibration, calib_info = None, None
     if quantize == "int8":
-        size = load_keras_model(model_path).input_shape[1]
-        calibration, calib_info = calibration_set(model_path, size, calib_samples, calib_dataset, calib_split,
+        calibration, calib_info = calibration_set(model_path, model.input_shape[1], calib_samples, calib_dataset, calib_split,
                                                   calib_data_dir, progress=progress)
         calib_info["io_type"] = io_type or "uint8"
-    data, model = convert(model_path, quantize, io_type, calibration)
+    data = convert(model, model_path, quantize, io_type, calibration)
     notes = []
     if quantize == "dynamic":
         data, restored = dequantize_hybrid_transpose_conv(data)
@@ -146,10 +143,10 @@ def export_tflite(model_path: Path, out: Path, quantize: str = "none", progress:
 
 def _io_quantization(path: Path) -> tuple[dict, dict]:
     """(input, output) dtype and quantization parameters, read with TensorFlow's interpreter."""
-    tf = require("tensorflow", "train")
-    with warnings.catch_warnings():  # tf.lite.Interpreter warns it is moving to LiteRT
-        warnings.simplefilter("ignore")
-        interpreter = tf.lite.Interpreter(model_path=str(path))
+    require("tensorflow", "train")
+    from ..runtime.tflite import tensorflow_interpreter
+
+    interpreter = tensorflow_interpreter(model_path=str(path))
     result = []
     for detail in (interpreter.get_input_details()[0], interpreter.get_output_details()[0]):
         scale, zero_point = detail["quantization"]

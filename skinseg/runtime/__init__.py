@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from ..errors import SkinsegError
-from ..images import to_rgb, is_image_file, load_image, resize_probability, resize_rgb
+from ..images import images_in, load_image, resize_probability, resize_rgb, to_rgb
 from ..plugins import registry
 
 DEFAULT_THRESHOLD = 0.5
@@ -140,7 +140,7 @@ class Segmenter:
         """Stream (image, mask) pairs; folders are expanded to the images inside them."""
         for image in images:
             if isinstance(image, (str, os.PathLike)) and Path(image).is_dir():
-                for path in sorted(p for p in Path(image).rglob("*") if p.is_file() and is_image_file(p)):
+                for path in images_in(image):
                     yield path, self.predict(path)
             else:
                 yield image, self.predict(image)

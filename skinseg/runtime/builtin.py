@@ -8,7 +8,7 @@ from pathlib import Path
 from ..errors import SkinsegError
 from ..hookspecs import hookimpl
 from . import LoadedModel
-from .tflite import load_with
+from .tflite import load_with, tensorflow_interpreter
 
 EDGETPU_LIBRARY = "libedgetpu.so.1"
 
@@ -46,13 +46,7 @@ def load_tflite_runtime(path: Path, num_threads=None) -> LoadedModel:
 
 
 def load_tensorflow(path: Path, num_threads=None) -> LoadedModel:
-    import warnings
-
-    import tensorflow as tf
-
-    with warnings.catch_warnings():  # tf.lite.Interpreter warns that it is moving to LiteRT
-        warnings.simplefilter("ignore")
-        return load_with(tf.lite.Interpreter, path, "tensorflow", num_threads)
+    return load_with(tensorflow_interpreter, path, "tensorflow", num_threads)
 
 
 def _edgetpu_delegate():

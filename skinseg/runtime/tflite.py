@@ -31,6 +31,17 @@ def _dequantize(y: np.ndarray, detail: dict) -> np.ndarray:
     return (y.astype(np.float32) - zero_point) * scale
 
 
+def tensorflow_interpreter(**kwargs):
+    """TensorFlow's own ``tf.lite.Interpreter``, without its warning that it is moving to LiteRT."""
+    import warnings
+
+    import tensorflow as tf
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return tf.lite.Interpreter(**kwargs)
+
+
 def load_with(interpreter_class, path: Path, runtime: str, num_threads: int | None = None,
               delegates: list | None = None) -> LoadedModel:
     """Open ``path`` with an Interpreter class and wrap it as a LoadedModel."""
