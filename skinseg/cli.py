@@ -73,7 +73,12 @@ data_dir_option = click.option("--data-dir", type=click.Path(file_okay=False), h
 @click.option("--backend", type=click.Choice(["tensorflow", "jax", "torch"]), default=None,
               help="Keras backend [default: $KERAS_BACKEND or tensorflow].")
 @click.option("--limit", type=int, default=None, help="Use only the first N samples of each split (smoke tests).")
-@click.option("--oversample", multiple=True, help="NAME=K: repeat a dataset's training images K times.")
+@click.option("--oversample", multiple=True,
+              help="NAME=K: repeat a dataset's training images K times (a fraction such as 0.5 keeps a seeded part).")
+@click.option("--select-on", multiple=True,
+              help="Dataset whose validation split picks best.keras; repeatable [default: every dataset].")
+@click.option("--init", default=None,
+              help="Start from this .keras model's weights (a run's best.keras or a shipped name) to fine-tune.")
 @click.option("--distributed", is_flag=True,
               help="Use every local GPU, or the machines in TF_CONFIG (tensorflow backend); see docs.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder.")
@@ -81,7 +86,8 @@ data_dir_option = click.option("--data-dir", type=click.Path(file_okay=False), h
 @click.option("--force", is_flag=True, help="Overwrite an existing run folder.")
 @click.option("--quiet", is_flag=True, help="No per-epoch progress.")
 def train(datasets, data_dir, split, subset, split_ratios, split_seed, arch, width, img_size, epochs, batch_size,
-          learning_rate, no_augment, seed, precision, backend, limit, oversample, distributed, out, resume, force, quiet):
+          learning_rate, no_augment, seed, precision, backend, limit, oversample, select_on, init, distributed, out, resume,
+          force, quiet):
     """Train a model; the run folder gets best.keras, last.keras, metrics.csv and curves.png."""
     from .backend import use_backend
 
@@ -99,14 +105,17 @@ def train(datasets, data_dir, split, subset, split_ratios, split_seed, arch, wid
     repeats = {}
     for item in oversample:
         name, _, count = item.partition("=")
-        if not count.isdigit() or int(count) < 1:
-            raise SkinsegError(f"--oversample takes NAME=K with K a positive whole number, got {item!r}")
-        repeats[name] = int(count)
+        try:
+            repeats[name] = float(count)
+        except ValueError:
+            repeats[name] = 0.0
+        if repeats[name] <= 0:
+            raise SkinsegError(f"--oversample takes NAME=K with K a positive number, got {item!r}")
     config = TrainConfig(out=out, datasets=list(datasets), data_dir=data_dir, split=split, subset=subset,
                          split_ratios=ratios, split_seed=split_seed, arch=arch, width=width, img_size=img_size,
                          epochs=epochs or (0 if resume else 50), batch_size=batch_size, learning_rate=learning_rate,
                          augment=not no_augment, seed=seed, precision=precision, limit=limit,
-                         oversample=repeats, distributed=distributed)
+                         oversample=repeats, select_on=list(select_on), init=init, distributed=distributed)
     verbose = 0 if quiet else (1 if sys.stdout.isatty() else 2)
     result = run_training(config, resume=resume, force=force, verbose=verbose)
     click.echo(f"trained {result.epochs_done} epochs on {result.train_samples} images ({result.placement}); best val "

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import platform
+import random
 import shutil
 import sys
 from dataclasses import asdict, dataclass, field
@@ -50,6 +51,8 @@ class TrainConfig:
     precision: str = "float32"  # or "mixed" (float16 compute on a GPU)
     limit: int | None = None  # use only the first N samples of each split (smoke tests)
     oversample: dict = field(default_factory=dict)  # dataset name -> repeats of its training samples
+    select_on: list[str] = field(default_factory=list)  # datasets whose val split picks best.keras (all if empty)
+    init: str | None = None  # .keras file or shipped model whose weights start the run (fine-tuning)
     distributed: bool = False  # several GPUs (Mirrored / DataParallel) or machines (TF_CONFIG)
     arch_options: dict = field(default_factory=dict)
 
@@ -76,13 +79,23 @@ def _train_and_val_samples(config: TrainConfig) -> tuple[list[Sample], list[Samp
             data_dir = config.data_dir
         dataset = load_dataset(name, data_dir, scheme=config.split, subset=config.subset,
                                ratios=config.split_ratios, seed=config.split_seed)
-        for split, found in (("train", train), ("val", val)):
-            part = dataset.splits.get(split, [])
-            part = part[: config.limit] if config.limit else part
-            # Small datasets are repeated in training so big ones do not drown them out.
-            repeats = config.oversample.get(name, 1) if split == "train" else 1
-            found.extend(part * repeats)
+        part = dataset.splits.get("train", [])
+        train.extend(_repeated(part[: config.limit] if config.limit else part,
+                               config.oversample.get(name, 1), config.seed))
+        if not config.select_on or name in config.select_on:
+            part = dataset.splits.get("val", [])
+            val.extend(part[: config.limit] if config.limit else part)
+    unknown = set(config.select_on) - {parse_dataset_spec(spec)[0] for spec in config.datasets}
+    if unknown:
+        raise SkinsegError(f"--select-on {', '.join(sorted(unknown))}: not among the training datasets")
     return train, val
+
+
+def _repeated(samples: list[Sample], repeats: float, seed: int) -> list[Sample]:
+    """Small datasets are repeated so big ones do not drown them out; a fraction keeps a seeded subset."""
+    whole, fraction = int(repeats), repeats - int(repeats)
+    extra = random.Random(seed).sample(samples, round(fraction * len(samples))) if fraction else []
+    return samples * whole + extra
 
 
 def prepare_run_folder(out: Path, resume: bool, force: bool) -> bool:
@@ -101,6 +114,22 @@ def prepare_run_folder(out: Path, resume: bool, force: bool) -> bool:
         shutil.rmtree(out)
         return False
     raise SkinsegError(f"{out}: run folder already exists; use --resume to continue it or --force to overwrite it")
+
+
+def _load_initial_weights(model, init: str, arch: str) -> None:
+    """Start from a trained model's weights; it must be the same architecture, width and size."""
+    from .keras_io import load_keras_model
+    from .models import resolve_model
+
+    path = resolve_model(init)
+    if path.suffix != ".keras":
+        raise SkinsegError(f"--init {init}: needs a .keras model, not {path.name}")
+    source = load_keras_model(path)
+    shapes = [tuple(w.shape) for w in source.weights]
+    if shapes != [tuple(w.shape) for w in model.weights]:
+        raise SkinsegError(f"--init {init}: its layers do not match --arch {arch} at this --width/--img-size; "
+                           "give the same architecture options the model was trained with")
+    model.set_weights(source.get_weights())
 
 
 def _read_state(out: Path) -> dict:
@@ -245,6 +274,8 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False, verbos
             model = load_keras_model(out / "last.keras", compile=True)
         else:
             model = create_model(config.arch, img_size=config.img_size, width=config.width, **config.arch_options)
+            if config.init:
+                _load_initial_weights(model, config.init, config.arch)
             _compile(model, config, steps)
     initial_epoch = _read_state(out).get("epochs_done", 0) if resuming else 0
     if not resuming and placement.is_chief:

@@ -90,3 +90,39 @@ def test_batch_size_auto_probes_real_steps(tmp_path):
     assert chosen == 8  # on the CPU every power of two up to the 8 training images fits
     bad = run_cli("train", "--batch-size", "lots", "--out", tmp_path / "x")
     assert bad.returncode == 1 and "--batch-size takes a positive whole number or 'auto'" in last_line(bad.stderr)
+
+
+def test_fraction_oversampling_and_selecting_on_one_dataset(tmp_path):
+    from conftest import SHARED
+
+    config = _config(tmp_path / "sel", datasets=[f"pratheepan={PRATHEEPAN}", f"folder={SHARED / 'abdomen'}"],
+                     oversample={"folder": 0.5}, select_on=["pratheepan"], arch="edge-unet")
+    result = train(config, verbose=0)
+    assert (result.train_samples, result.val_samples) == (4 + 2, 4)
+    with pytest.raises(SkinsegError, match="--select-on sfa: not among the training datasets"):
+        train(_config(tmp_path / "bad", select_on=["sfa"]), verbose=0)
+
+
+def test_fine_tuning_starts_from_the_given_weights(tiny_run, tmp_path):
+    import numpy as np
+
+    from skinseg.architectures import create_model
+    from skinseg.keras_io import load_keras_model
+    from skinseg.training import _load_initial_weights
+
+    source = load_keras_model(tiny_run / "best.keras")
+    config = json.loads((tiny_run / "config.json").read_text())["config"]
+    fresh = create_model("segnet", img_size=config["img_size"], width=config["width"])
+    _load_initial_weights(fresh, str(tiny_run / "best.keras"), "segnet")
+    for a, b in zip(source.get_weights(), fresh.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+    result = run_cli("train", "--data-dir", PRATHEEPAN, "--width", str(config["width"]), "--img-size",
+                     str(config["img_size"]), "--epochs", "1", "--limit", "4", "--batch-size", "4", "--quiet",
+                     "--init", tiny_run / "best.keras", "--out", tmp_path / "ft")
+    assert result.returncode == 0, result.stderr
+    assert json.loads((tmp_path / "ft" / "config.json").read_text())["config"]["init"] == str(tiny_run / "best.keras")
+    wrong = run_cli("train", "--data-dir", PRATHEEPAN, "--width", "0.5", "--img-size", str(config["img_size"]),
+                    "--epochs", "1", "--limit", "4", "--init", tiny_run / "best.keras", "--out", tmp_path / "w")
+    assert wrong.returncode == 1
+    assert "its layers do not match --arch segnet at this --width/--img-size" in last_line(wrong.stderr)
