@@ -1,11 +1,13 @@
 """Measures the shipped edge model against the issue-5 targets, and the reference SegNet beside it.
 
-    python benchmarks/edge_model.py --lite runs/edge-unet-w1.5/best.keras \
-        --reference runs/segnet-ref/best.keras --out benchmarks/results/edge_model.json
+    python benchmarks/edge_model.py --lite runs/edge-unet-w1.5-ft/best.keras \
+        --reference runs/segnet-ref/best.keras --out benchmarks/results/edge_model.json \
+        --also folder=../shared/datasets/sfa --also folder=../shared/datasets/abdomen
 
 Exports both models (lite: int8 and Edge TPU; reference: float32 TFLite), then on the Pratheepan
 seed test split: the int8 model's mean per-image two-class mIoU and skin F1, its IoU drop and
-pixel agreement against the float model, and latency at 256x256 through ai-edge-litert with
+pixel agreement against the float model, both models on the validation splits of the --also
+datasets, and latency at 256x256 through ai-edge-litert with
 2 threads for the lite int8 model and the reference float32 model in the same process.
 """
 
@@ -54,6 +56,8 @@ def main() -> None:
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--runs", type=int, default=100)
+    parser.add_argument("--also", action="append", default=[], metavar="NAME=DIR",
+                        help="Another dataset whose validation split both models are scored on; repeatable.")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
 
@@ -75,6 +79,11 @@ def main() -> None:
     result["lite"]["int8_pixel_agreement"] = parity["pixel_agreement"]
     for split in ("val", "train"):
         result["lite"][f"{split}_int8"] = evaluate(int8, data_dir=args.data_dir, split=split)["per_image_mean"]
+    for spec in args.also:
+        name, _, data_dir = spec.partition("=")
+        for model, kind in ((int8, "int8"), (args.lite, "float")):
+            scores = evaluate(model, name, split="val", data_dir=data_dir or None)["per_image_mean"]
+            result["lite"][f"{Path(data_dir).name or name}_val_{kind}"] = scores
     result["lite"]["latency_int8_ms"] = latency_ms(int8, args.threads, args.runs)
     if args.reference:
         ref = export_model(args.reference, "tflite", work / "reference_float32.tflite", quantize="none").path

@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Reproduces the shipped skinseg-lite model: edge-unet (width 1.5) trained at 256x256 on the
-# training splits of Pratheepan (seed split, repeated 8x), SFA and abdomen, selected on the union
-# of their validation splits. The Pratheepan seed test split is never used for training or selection.
+# Reproduces the shipped skinseg-lite model in two stages, both at 256x256, seeded.
+#  1. edge-unet (width 1.5) from scratch on the training splits of Pratheepan (seed split,
+#     repeated 8x), SFA and abdomen, selected on the union of their validation splits.
+#  2. Fine-tuning from stage 1 with Pratheepan's photographs in the majority (a seeded quarter of
+#     SFA and abdomen stays in so the model keeps them), selected on Pratheepan's validation split.
+# The Pratheepan seed test split is never used for training or selection.
 set -euo pipefail
 DATA="${SKINSEG_DATA:-../shared/datasets}"
-skinseg train --arch edge-unet --width 1.5 --img-size 256 \
-  --dataset pratheepan="$DATA/pratheepan" --dataset folder="$DATA/sfa" --dataset folder="$DATA/abdomen" \
-  --oversample pratheepan=8 --epochs "${EPOCHS:-20}" --batch-size 16 --lr 2e-3 --seed 0 \
-  --out "${OUT:-runs/edge-unet-w1.5}" "$@"
+OUT="${OUT:-runs/edge-unet-w1.5}"
+DATASETS=(--dataset pratheepan="$DATA/pratheepan" --dataset folder="$DATA/sfa" --dataset folder="$DATA/abdomen")
+COMMON=(--arch edge-unet --width 1.5 --img-size 256 --batch-size 16 --seed 0)
+skinseg train "${COMMON[@]}" "${DATASETS[@]}" --oversample pratheepan=8 \
+  --epochs "${EPOCHS:-20}" --lr 2e-3 --out "$OUT" "$@"
+skinseg train "${COMMON[@]}" "${DATASETS[@]}" --oversample pratheepan=8 --oversample folder=0.25 \
+  --select-on pratheepan --init "$OUT/best.keras" --epochs "${FT_EPOCHS:-6}" --lr 5e-4 --out "$OUT-ft" "$@"
