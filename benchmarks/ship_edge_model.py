@@ -1,16 +1,18 @@
-"""Copies a trained edge-unet run into the package as the shipped skinseg-lite models.
+"""Copies a trained edge-unet run into the package as a shipped pair of models.
 
     python benchmarks/ship_edge_model.py runs/edge-unet-w1.5-ft benchmarks/results/edge_model.json
+    python benchmarks/ship_edge_model.py runs/edge-unet-w1.5-384 benchmarks/results/edge_model_384.json \
+        --name skinseg-lite-384 --description "slower, more accurate"
 
-Writes skinseg/shipped/skinseg-lite.keras (weights only, no optimizer state), its full-integer
-twin skinseg-lite-int8.tflite (calibrated on 100 Pratheepan training images), and models.json with
-the metrics measured by benchmarks/edge_model.py.
+Writes skinseg/shipped/NAME.keras (weights only, no optimizer state), its full-integer twin
+NAME-int8.tflite (calibrated on the 47 Pratheepan training images), and their entries in
+models.json (other entries are kept) with the metrics measured by benchmarks/edge_model.py.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 from pathlib import Path
 
 SHIPPED = Path(__file__).resolve().parents[1] / "skinseg" / "shipped"
@@ -29,35 +31,45 @@ def _latency(results: dict) -> dict:
 
 
 def main() -> None:
-    run, results = Path(sys.argv[1]), json.loads(Path(sys.argv[2]).read_text())
+    parser = argparse.ArgumentParser()
+    parser.add_argument("run", type=Path)
+    parser.add_argument("results", type=Path)
+    parser.add_argument("--name", default="skinseg-lite")
+    parser.add_argument("--description", default="")
+    args = parser.parse_args()
+    results = json.loads(args.results.read_text())
     from skinseg.export import export_model
     from skinseg.files import atomic_write_json
     from skinseg.keras_io import load_keras_model, save_keras_model
 
     SHIPPED.mkdir(exist_ok=True)
-    model = load_keras_model(run / "best.keras")
-    keras_path = SHIPPED / "skinseg-lite.keras"
+    run_config = json.loads((args.run / "config.json").read_text())["config"]
+    model = load_keras_model(args.run / "best.keras")
+    keras_path = SHIPPED / f"{args.name}.keras"
     save_keras_model(model, keras_path)
     # The run's config.json must sit beside the model for the export metadata; copy it over.
-    (SHIPPED / "config.json").write_text((run / "config.json").read_text())
-    int8 = export_model(keras_path, "tflite", SHIPPED / "skinseg-lite-int8.tflite", quantize="int8",
+    (SHIPPED / "config.json").write_text((args.run / "config.json").read_text())
+    int8 = export_model(keras_path, "tflite", SHIPPED / f"{args.name}-int8.tflite", quantize="int8",
                         calib_dataset="pratheepan", calib_split="train", force=True)
     (SHIPPED / "config.json").unlink()
     lite = results["lite"]
-    common = {"architecture": "edge-unet", "width": 1.5, "input_size": [256, 256],
+    size = run_config["img_size"]
+    common = {"architecture": run_config["arch"], "width": run_config["width"], "input_size": [size, size],
               "training": "benchmarks/train_edge_unet.sh", "licence_notes": "docs/model-card.md"}
-    atomic_write_json(SHIPPED / "models.json", {
-        "skinseg-lite": {**common, "file": keras_path.name, "format": "keras",
-                         "description": "edge-unet float model (Keras 3)",
-                         "metrics": {"pratheepan_test": lite["test_float"], **_val_scores(lite, "float")}},
-        "skinseg-lite-int8": {**common, "file": int8.path.name, "format": "tflite-int8",
-                              "description": "full-integer twin of skinseg-lite, for LiteRT / tflite-runtime / Edge TPU",
-                              "metrics": {"pratheepan_test": lite["test_int8"], "pratheepan_val": lite["val_int8"],
-                                          **_val_scores(lite, "int8"),
-                                          "int8_iou_drop": lite["int8_iou_drop"],
-                                          "pixel_agreement": lite["int8_pixel_agreement"],
-                                          "latency_ms_median_2_threads": _latency(results)["median"]}},
-    })
+    suffix = f"; {args.description}" if args.description else ""
+    index = SHIPPED / "models.json"
+    entries = json.loads(index.read_text()) if index.exists() else {}
+    entries[args.name] = {**common, "file": keras_path.name, "format": "keras",
+                          "description": f"edge-unet float model (Keras 3){suffix}",
+                          "metrics": {"pratheepan_test": lite["test_float"], **_val_scores(lite, "float")}}
+    entries[f"{args.name}-int8"] = {
+        **common, "file": int8.path.name, "format": "tflite-int8",
+        "description": f"full-integer twin of {args.name}, for LiteRT / tflite-runtime / Edge TPU{suffix}",
+        "metrics": {"pratheepan_test": lite["test_int8"], "pratheepan_val": lite["val_int8"],
+                    **_val_scores(lite, "int8"), "int8_iou_drop": lite["int8_iou_drop"],
+                    "pixel_agreement": lite["int8_pixel_agreement"],
+                    "latency_ms_median_2_threads": _latency(results)["median"]}}
+    atomic_write_json(index, entries)
     print(f"shipped {keras_path} and {int8.path}")
 
 

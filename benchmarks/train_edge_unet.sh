@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Reproduces the shipped skinseg-lite model in two stages, both at 256x256, seeded.
+# Reproduces the shipped skinseg-lite models, seeded: two stages at 256x256 for skinseg-lite and a
+# third, at 384x384, for skinseg-lite-384.
 #  1. edge-unet (width 1.5) from scratch on the training splits of Pratheepan (seed split,
 #     repeated 8x), SFA and abdomen, selected on the union of their validation splits.
 #  2. Fine-tuning from stage 1 with Pratheepan's photographs in the majority (a seeded quarter of
@@ -14,3 +15,7 @@ skinseg train "${COMMON[@]}" "${DATASETS[@]}" --oversample pratheepan=8 \
   --epochs "${EPOCHS:-20}" --lr 2e-3 --out "$OUT" "$@"
 skinseg train "${COMMON[@]}" "${DATASETS[@]}" --oversample pratheepan=8 --oversample folder=0.25 \
   --select-on pratheepan --init "$OUT/best.keras" --epochs "${FT_EPOCHS:-6}" --lr 5e-4 --out "$OUT-ft" "$@"
+# 3. skinseg-lite-384: the same fine-tuning from stage 1, at 384x384 input (slower, more accurate).
+skinseg train "${DATASETS[@]}" --arch edge-unet --width 1.5 --img-size 384 --batch-size 16 --seed 0 \
+  --oversample pratheepan=8 --oversample folder=0.25 --select-on pratheepan --init "$OUT/best.keras" \
+  --epochs "${FT_EPOCHS:-6}" --lr 5e-4 --out "$OUT-384" "$@"

@@ -67,6 +67,8 @@ data_dir_option = click.option("--data-dir", type=click.Path(file_okay=False), h
               help="Images per device and step, or 'auto' for the largest that fits in memory.")
 @click.option("--lr", "learning_rate", default=1e-3, show_default=True, help="Peak learning rate (cosine schedule).")
 @click.option("--no-augment", is_flag=True, help="Train without flips, scale/crop and colour jitter.")
+@click.option("--min-scale", default=0.6, show_default=True, type=click.FloatRange(0.1, 1.0),
+              help="Smallest random crop, as a fraction of each side; 1.0 keeps whole images (no zoom).")
 @click.option("--seed", default=0, show_default=True, help="Random seed; the same seed repeats a run.")
 @click.option("--precision", type=click.Choice(["float32", "mixed"]), default="float32", show_default=True,
               help="mixed: float16 compute with float32 weights (for GPUs).")
@@ -86,8 +88,8 @@ data_dir_option = click.option("--data-dir", type=click.Path(file_okay=False), h
 @click.option("--force", is_flag=True, help="Overwrite an existing run folder.")
 @click.option("--quiet", is_flag=True, help="No per-epoch progress.")
 def train(datasets, data_dir, split, subset, split_ratios, split_seed, arch, width, img_size, epochs, batch_size,
-          learning_rate, no_augment, seed, precision, backend, limit, oversample, select_on, init, distributed, out, resume,
-          force, quiet):
+          learning_rate, no_augment, min_scale, seed, precision, backend, limit, oversample, select_on, init, distributed,
+          out, resume, force, quiet):
     """Train a model; the run folder gets best.keras, last.keras, metrics.csv and curves.png."""
     from .backend import use_backend
 
@@ -114,7 +116,7 @@ def train(datasets, data_dir, split, subset, split_ratios, split_seed, arch, wid
     config = TrainConfig(out=out, datasets=list(datasets), data_dir=data_dir, split=split, subset=subset,
                          split_ratios=ratios, split_seed=split_seed, arch=arch, width=width, img_size=img_size,
                          epochs=epochs or (0 if resume else 50), batch_size=batch_size, learning_rate=learning_rate,
-                         augment=not no_augment, seed=seed, precision=precision, limit=limit,
+                         augment=not no_augment, min_scale=min_scale, seed=seed, precision=precision, limit=limit,
                          oversample=repeats, select_on=list(select_on), init=init, distributed=distributed)
     verbose = 0 if quiet else (1 if sys.stdout.isatty() else 2)
     result = run_training(config, resume=resume, force=force, verbose=verbose)
@@ -334,11 +336,14 @@ def models(as_json):
         return
     rows = []
     for name, entry in shipped.items():
-        test = entry.get("metrics", {}).get("pratheepan_test", {})
-        rows.append([name, entry.get("format", ""), f"{entry['path'].stat().st_size / 1024:.0f} KB",
+        metrics = entry.get("metrics", {})
+        test = metrics.get("pratheepan_test", {})
+        latency = metrics.get("latency_ms_median_2_threads")
+        rows.append([name, entry.get("format", ""), "x".join(map(str, entry.get("input_size", []))) or "-",
+                     f"{entry['path'].stat().st_size / 1024:.0f} KB",
                      f"{test['miou2']:.3f}" if "miou2" in test else "-", f"{test['f1']:.3f}" if "f1" in test else "-",
-                     entry.get("description", "")])
-    click.echo(_table(rows, ["name", "format", "size", "test mIoU2", "test F1", "description"]))
+                     f"{latency:.1f}" if latency else "-", entry.get("description", "")])
+    click.echo(_table(rows, ["name", "format", "input", "size", "test mIoU2", "test F1", "int8 ms", "description"]))
 
 
 @cli.group()

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from skinseg.models import resolve_model, shipped_models
@@ -13,27 +14,29 @@ from skinseg.tflite_file import operators, read_metadata
 from conftest import PRATHEEPAN, REPO, run_cli
 
 PHOTO = PRATHEEPAN / "Pratheepan_Dataset" / "FamilyPhoto" / "family.jpg"
+PAIRS = {"skinseg-lite": 256, "skinseg-lite-384": 384}  # float model name -> input size
 
 
 def test_models_lists_the_shipped_pair_with_metrics():
     result = run_cli("models", "--json", check=True)
     listed = json.loads(result.stdout)
-    assert set(listed) == {"skinseg-lite", "skinseg-lite-int8"}
+    assert set(listed) == {name + suffix for name in PAIRS for suffix in ("", "-int8")}
     assert listed["skinseg-lite-int8"]["format"] == "tflite-int8"
     assert 0 < listed["skinseg-lite-int8"]["metrics"]["pratheepan_test"]["miou2"] <= 1
     table = run_cli("models", check=True).stdout
     assert "skinseg-lite-int8" in table and "test mIoU2" in table
 
 
-def test_int8_twin_is_small_full_integer_and_edge_tpu_ready():
-    path = resolve_model("skinseg-lite-int8")
-    assert path.stat().st_size <= 512 * 1024
-    meta = read_metadata(path)
-    assert meta["quantization"] == "int8" and meta["input"]["size"] == [256, 256]
-    assert meta["calibration"]["dataset"] == "pratheepan" and meta["calibration"]["split"] == "train"
-    assert not any(op["custom"] for op in operators(path))
+@pytest.mark.parametrize("name", PAIRS)
+def test_int8_twin_is_small_full_integer_and_edge_tpu_ready(name):
     from skinseg.export.edgetpu import edgetpu_report
 
+    path = resolve_model(f"{name}-int8")
+    assert path.stat().st_size <= 512 * 1024
+    meta = read_metadata(path)
+    assert meta["quantization"] == "int8" and meta["input"]["size"] == [PAIRS[name]] * 2
+    assert meta["calibration"]["dataset"] == "pratheepan" and meta["calibration"]["split"] == "train"
+    assert not any(op["custom"] for op in operators(path))
     assert edgetpu_report(path)["mapped_percent"] == 100.0
 
 
@@ -53,10 +56,11 @@ main()
     assert 0.02 < (mask > 127).mean() < 0.8  # it finds skin in a family photo, not nothing or everything
 
 
-def test_float_and_int8_shipped_models_agree():
+@pytest.mark.parametrize("name", PAIRS)
+def test_float_and_int8_shipped_models_agree(name):
     from skinseg.runtime import Segmenter
 
-    float_mask = Segmenter("skinseg-lite").predict(PHOTO)
-    int8_mask = Segmenter("skinseg-lite-int8").predict(PHOTO)
+    float_mask = Segmenter(name).predict(PHOTO)
+    int8_mask = Segmenter(f"{name}-int8").predict(PHOTO)
     assert (float_mask == int8_mask).mean() > 0.99
-    assert set(shipped_models()) == {"skinseg-lite", "skinseg-lite-int8"}
+    assert {name, f"{name}-int8"} <= set(shipped_models())

@@ -119,9 +119,10 @@ def test_fine_tuning_starts_from_the_given_weights(tiny_run, tmp_path):
 
     result = run_cli("train", "--data-dir", PRATHEEPAN, "--width", str(config["width"]), "--img-size",
                      str(config["img_size"]), "--epochs", "1", "--limit", "4", "--batch-size", "4", "--quiet",
-                     "--init", tiny_run / "best.keras", "--out", tmp_path / "ft")
+                     "--init", tiny_run / "best.keras", "--min-scale", "1.0", "--out", tmp_path / "ft")
     assert result.returncode == 0, result.stderr
-    assert json.loads((tmp_path / "ft" / "config.json").read_text())["config"]["init"] == str(tiny_run / "best.keras")
+    recorded = json.loads((tmp_path / "ft" / "config.json").read_text())["config"]
+    assert recorded["init"] == str(tiny_run / "best.keras") and recorded["min_scale"] == 1.0
     wrong = run_cli("train", "--data-dir", PRATHEEPAN, "--width", "0.5", "--img-size", str(config["img_size"]),
                     "--epochs", "1", "--limit", "4", "--init", tiny_run / "best.keras", "--out", tmp_path / "w")
     assert wrong.returncode == 1

@@ -1,0 +1,67 @@
+"""How much input resolution limits a trained model: its weights rebuilt at several input sizes.
+
+    SKINSEG_DATA=../shared/datasets python benchmarks/input_size.py runs/edge-unet-w1.5-ft/best.keras \
+        --arch edge-unet --width 1.5 --sizes 192,256,320,384,512 --split val \
+        --out benchmarks/results/input_size.json
+
+A fully convolutional model runs at any input size divisible by its total stride, with the same
+weights. Scoring one float model at several sizes on a validation split (mean per-image mIoU and
+skin F1 at each photo's original size, threshold 0.5) separates what the input size costs from
+what the weights know. The Pratheepan test split is not used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("model", type=Path)
+    parser.add_argument("--arch", required=True)
+    parser.add_argument("--width", type=float, default=1.0)
+    parser.add_argument("--sizes", default="192,256,320,384,512")
+    parser.add_argument("--dataset", default="pratheepan")
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--split", default="val")
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+
+    from skinseg.architectures import create_model
+    from skinseg.datasets import load_dataset
+    from skinseg.evaluation import predict_samples
+    from skinseg.keras_io import load_keras_model, save_keras_model
+    from skinseg.metrics import confusion, summarise
+    from skinseg.runtime import Segmenter
+
+    trained = load_keras_model(args.model)
+    samples = load_dataset(args.dataset, args.data_dir).split(args.split)
+    rows = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        rebuilt = create_model(args.arch, img_size=size, width=args.width)
+        rebuilt.set_weights(trained.get_weights())
+        path = Path(tempfile.mkdtemp(prefix="skinseg-input-size-")) / f"{size}.keras"
+        save_keras_model(rebuilt, path)
+        segmenter = Segmenter(path, runtime="keras")
+        names, confusions = [], []
+        for sample, predicted, truth in predict_samples(segmenter, samples):
+            names.append(sample.name)
+            confusions.append(confusion(predicted, truth))
+        path.unlink()
+        mean = summarise(names, confusions)["per_image_mean"]
+        rows.append({"input_size": size, "miou2": mean["miou2"], "f1": mean["f1"], "iou": mean["iou"]})
+        print(f"{size:4d}  mIoU2 {mean['miou2']:.4f}  F1 {mean['f1']:.4f}  skin IoU {mean['iou']:.4f}")
+    result = {"model": str(args.model), "trained_input_size": int(trained.input_shape[1]),
+              "dataset": args.dataset, "split": args.split, "images": len(samples), "rows": rows}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
