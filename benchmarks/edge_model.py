@@ -18,6 +18,7 @@ import json
 import os
 import platform
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -35,8 +36,6 @@ def latency_ms(model_path: Path, threads: int, runs: int, seed: int = 0) -> dict
     high = 255 if detail["dtype"] != np.int8 else 127
     low = 0 if detail["dtype"] != np.int8 else -128
     image = rng.integers(low, high, detail["shape"]).astype(detail["dtype"])
-    import time
-
     for _ in range(5):
         interpreter.set_tensor(detail["index"], image)
         interpreter.invoke()

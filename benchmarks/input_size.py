@@ -35,9 +35,8 @@ def main() -> None:
 
     from skinseg.architectures import create_model
     from skinseg.datasets import load_dataset
-    from skinseg.evaluation import predict_samples
+    from skinseg.evaluation import evaluate_samples
     from skinseg.keras_io import load_keras_model, save_keras_model
-    from skinseg.metrics import confusion, summarise
     from skinseg.runtime import Segmenter
 
     trained = load_keras_model(args.model)
@@ -46,15 +45,10 @@ def main() -> None:
     for size in (int(s) for s in args.sizes.split(",")):
         rebuilt = create_model(args.arch, img_size=size, width=args.width)
         rebuilt.set_weights(trained.get_weights())
-        path = Path(tempfile.mkdtemp(prefix="skinseg-input-size-")) / f"{size}.keras"
-        save_keras_model(rebuilt, path)
-        segmenter = Segmenter(path, runtime="keras")
-        names, confusions = [], []
-        for sample, predicted, truth in predict_samples(segmenter, samples):
-            names.append(sample.name)
-            confusions.append(confusion(predicted, truth))
-        path.unlink()
-        mean = summarise(names, confusions)["per_image_mean"]
+        with tempfile.TemporaryDirectory(prefix="skinseg-input-size-") as tmp:
+            path = Path(tmp) / f"{size}.keras"
+            save_keras_model(rebuilt, path)
+            mean = evaluate_samples(Segmenter(path, runtime="keras"), samples)["per_image_mean"]
         rows.append({"input_size": size, "miou2": mean["miou2"], "f1": mean["f1"], "iou": mean["iou"]})
         print(f"{size:4d}  mIoU2 {mean['miou2']:.4f}  F1 {mean['f1']:.4f}  skin IoU {mean['iou']:.4f}")
     result = {"model": str(args.model), "trained_input_size": int(trained.input_shape[1]),

@@ -126,19 +126,16 @@ def _validate(model, loss_fn, val_ds) -> dict:
     """Validation loss and pooled IoU on this worker's full validation set (no collectives)."""
     import numpy as np
 
-    tp = fp = fn = tn = 0
+    from .metrics import Confusion, confusion, scores
+
+    total = Confusion(0, 0, 0, 0)
     losses = []
     for images, masks in val_ds:
         predicted = model(images, training=False)
         losses.append(float(np.mean(loss_fn.call(masks, predicted))))
-        p, t = np.asarray(predicted) > 0.5, np.asarray(masks) > 0.5
-        tp += int((p & t).sum())
-        fp += int((p & ~t).sum())
-        fn += int((~p & t).sum())
-        tn += int((~p & ~t).sum())
-    iou = tp / max(1, tp + fp + fn)
-    background = tn / max(1, tn + fp + fn)
-    return {"val_loss": float(np.mean(losses)), "val_iou": iou, "val_miou2": (iou + background) / 2}
+        total += confusion(np.asarray(predicted) > 0.5, np.asarray(masks) > 0.5)
+    pooled = scores(total)
+    return {"val_loss": float(np.mean(losses)), "val_iou": pooled["iou"], "val_miou2": pooled["miou2"]}
 
 
 def _out_of_memory(exc: Exception) -> bool:

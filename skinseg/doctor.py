@@ -80,8 +80,9 @@ def run_checks(check_gpus: bool = True) -> list[Check]:
         loaded, error = _try_import(module)
         checks.append(Check(name, loaded is not None,
                             version if loaded is not None else f"{version} installed but unusable ({error}); {fix}"))
-    checks.append(Check("edgetpu delegate", edgetpu_available(),
-                        f"{EDGETPU_LIBRARY} loaded" if edgetpu_available()
+    delegate = edgetpu_available()
+    checks.append(Check("edgetpu delegate", delegate,
+                        f"{EDGETPU_LIBRARY} loaded" if delegate
                         else f"{EDGETPU_LIBRARY} not found; install libedgetpu1-std from the Coral repository"))
     compiler = shutil.which("edgetpu_compiler")
     checks.append(Check("edgetpu compiler", compiler is not None,

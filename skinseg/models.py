@@ -24,12 +24,13 @@ def _shipped_dir() -> Path:
 @functools.lru_cache(maxsize=None)
 def shipped_models() -> dict[str, dict]:
     """name -> its entry in shipped/models.json, for the models whose file is present."""
-    index = _shipped_dir() / "models.json"
+    base = _shipped_dir()
+    index = base / "models.json"
     if not index.exists():
         return {}
     entries = json.loads(index.read_text(encoding="utf-8"))
-    return {name: {**entry, "path": _shipped_dir() / entry["file"]} for name, entry in entries.items()
-            if (_shipped_dir() / entry["file"]).exists()}
+    return {name: {**entry, "path": base / entry["file"]} for name, entry in entries.items()
+            if (base / entry["file"]).exists()}
 
 
 def resolve_model(model: str | os.PathLike | None) -> Path:

@@ -71,11 +71,14 @@ class TrainResult:
 
 def _train_and_val_samples(config: TrainConfig) -> tuple[list[Sample], list[Sample]]:
     """Every dataset's training and validation samples; each dataset is loaded (and verified) once."""
+    specs = [parse_dataset_spec(spec) for spec in config.datasets]
+    unknown = set(config.select_on) - {name for name, _ in specs}
+    if unknown:
+        raise SkinsegError(f"--select-on {', '.join(sorted(unknown))}: not among the training datasets")
     train: list[Sample] = []
     val: list[Sample] = []
-    for spec in config.datasets:
-        name, data_dir = parse_dataset_spec(spec)
-        if data_dir is None and len(config.datasets) == 1:
+    for name, data_dir in specs:
+        if data_dir is None and len(specs) == 1:
             data_dir = config.data_dir
         dataset = load_dataset(name, data_dir, scheme=config.split, subset=config.subset,
                                ratios=config.split_ratios, seed=config.split_seed)
@@ -85,9 +88,6 @@ def _train_and_val_samples(config: TrainConfig) -> tuple[list[Sample], list[Samp
         if not config.select_on or name in config.select_on:
             part = dataset.splits.get("val", [])
             val.extend(part[: config.limit] if config.limit else part)
-    unknown = set(config.select_on) - {parse_dataset_spec(spec)[0] for spec in config.datasets}
-    if unknown:
-        raise SkinsegError(f"--select-on {', '.join(sorted(unknown))}: not among the training datasets")
     return train, val
 
 
@@ -117,7 +117,8 @@ def prepare_run_folder(out: Path, resume: bool, force: bool) -> bool:
 
 
 def _load_initial_weights(model, init: str, arch: str) -> None:
-    """Start from a trained model's weights; it must be the same architecture, width and size."""
+    """Start from a trained model's weights: the same architecture and width. A fully convolutional
+    model's weights do not depend on the input size, so a 256x256 model can start a 384x384 run."""
     from .keras_io import load_keras_model
     from .models import resolve_model
 
@@ -253,11 +254,15 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False, verbos
         raise SkinsegError("the datasets have no validation split; model selection needs one (use --split random)")
     train_x, train_y = load_arrays(train_samples, config.img_size)
     val_x, val_y = load_arrays(val_samples, config.img_size)
+
+    def build():
+        return create_model(config.arch, img_size=config.img_size, width=config.width, **config.arch_options)
+
     if config.batch_size == "auto":
         from .distributed import default_batch_limit, find_batch_size
 
         def probe():
-            model = create_model(config.arch, img_size=config.img_size, width=config.width, **config.arch_options)
+            model = build()
             _compile(model, config, 1)
             return model
 
@@ -273,7 +278,7 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False, verbos
         if resuming:
             model = load_keras_model(out / "last.keras", compile=True)
         else:
-            model = create_model(config.arch, img_size=config.img_size, width=config.width, **config.arch_options)
+            model = build()
             if config.init:
                 _load_initial_weights(model, config.init, config.arch)
             _compile(model, config, steps)

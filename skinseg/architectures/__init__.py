@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..errors import SkinsegError
 from ..plugins import registry
 
 
@@ -13,6 +14,16 @@ def create_model(name: str, img_size: int = 256, width: float = 1.0, **options):
 
 def architecture_names() -> list[str]:
     return registry("architectures").names()
+
+
+def check_build_args(arch: str, img_size: int, options: dict, downsamplings: int) -> None:
+    """Refuse options an architecture does not take and input sizes its strides cannot halve."""
+    if options:
+        raise SkinsegError(f"{arch} takes no options {sorted(options)}; it has --width and --img-size")
+    stride = 2**downsamplings
+    if img_size % stride:
+        raise SkinsegError(f"{arch} needs --img-size divisible by {stride} ({downsamplings} downsamplings), "
+                           f"got {img_size}")
 
 
 def batch_norm(name: str, momentum: float = 0.9):

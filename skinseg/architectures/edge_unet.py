@@ -11,9 +11,9 @@ logits directly, so no convolution runs at the input resolution.
 
 from __future__ import annotations
 
-from ..errors import SkinsegError, require
+from ..errors import require
 from ..hookspecs import hookimpl
-from . import batch_norm, conv_bn_relu
+from . import batch_norm, check_build_args, conv_bn_relu
 
 # (channels, blocks) per encoder stage at strides 2, 4, 8, 16, 32 before the width multiplier.
 ENCODER = ((16, 1), (24, 2), (40, 2), (80, 3), (128, 2))  # at width 1.0
@@ -39,10 +39,7 @@ def _separable(layers, x, filters, strides=1, name=""):
 
 def build_edge_unet(img_size: int = 256, width: float = 1.0, **options):
     """A ~0.3 M-parameter U-Net; ``width`` scales every stage."""
-    if options:
-        raise SkinsegError(f"edge-unet takes no options {sorted(options)}; it has --width and --img-size")
-    if img_size % 32:
-        raise SkinsegError(f"edge-unet needs --img-size divisible by 32 (5 downsamplings), got {img_size}")
+    check_build_args("edge-unet", img_size, options, downsamplings=len(ENCODER))
     keras = require("keras", "train")
     layers = keras.layers
 

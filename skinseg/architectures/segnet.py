@@ -7,19 +7,16 @@ batch norm and ReLU after every conv. At width 1.0 it has 11.7 M parameters.
 
 from __future__ import annotations
 
-from ..errors import SkinsegError, require
+from ..errors import require
 from ..hookspecs import hookimpl
-from . import batch_norm, conv_bn_relu
+from . import batch_norm, check_build_args, conv_bn_relu
 
 FILTERS = (64, 128, 256, 512)
 
 
 def build_segnet(img_size: int = 256, width: float = 1.0, **options):
     """The reference skin SegNet; ``width`` scales every layer's filters."""
-    if options:
-        raise SkinsegError(f"segnet takes no options {sorted(options)}; it has --width and --img-size")
-    if img_size % 16:
-        raise SkinsegError(f"segnet needs --img-size divisible by 16 (4 downsamplings), got {img_size}")
+    check_build_args("segnet", img_size, options, downsamplings=len(FILTERS))
     keras = require("keras", "train")
     layers = keras.layers
     filters = [max(4, int(round(f * width))) for f in FILTERS]
