@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -110,8 +111,8 @@ def train(datasets, data_dir, split, subset, split_ratios, split_seed, arch, wid
         try:
             repeats[name] = float(count)
         except ValueError:
-            repeats[name] = 0.0
-        if repeats[name] <= 0:
+            repeats[name] = math.nan
+        if not (math.isfinite(repeats[name]) and repeats[name] > 0):
             raise SkinsegError(f"--oversample takes NAME=K with K a positive number, got {item!r}")
     config = TrainConfig(out=out, datasets=list(datasets), data_dir=data_dir, split=split, subset=subset,
                          split_ratios=ratios, split_seed=split_seed, arch=arch, width=width, img_size=img_size,

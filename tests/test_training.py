@@ -101,6 +101,10 @@ def test_fraction_oversampling_and_selecting_on_one_dataset(tmp_path):
     assert (result.train_samples, result.val_samples) == (4 + 2, 4)
     with pytest.raises(SkinsegError, match="--select-on sfa: not among the training datasets"):
         train(_config(tmp_path / "bad", select_on=["sfa"]), verbose=0)
+    for bad in ("nan", "inf", "0", "x"):
+        refused = run_cli("train", "--oversample", f"pratheepan={bad}", "--out", tmp_path / "o")
+        assert refused.returncode == 1
+        assert last_line(refused.stderr) == f"Error: --oversample takes NAME=K with K a positive number, got 'pratheepan={bad}'"
 
 
 def test_fine_tuning_starts_from_the_given_weights(tiny_run, tmp_path):
