@@ -116,16 +116,22 @@ def prepare_run_folder(out: Path, resume: bool, force: bool) -> bool:
     raise SkinsegError(f"{out}: run folder already exists; use --resume to continue it or --force to overwrite it")
 
 
-def _load_initial_weights(model, init: str, arch: str) -> None:
-    """Start from a trained model's weights: the same architecture and width. A fully convolutional
-    model's weights do not depend on the input size, so a 256x256 model can start a 384x384 run."""
-    from .keras_io import load_keras_model
+def _initial_weights(init: str) -> Path:
+    """The .keras file that ``--init`` names, checked before any data is loaded."""
     from .models import resolve_model
 
     path = resolve_model(init)
     if path.suffix != ".keras":
         raise SkinsegError(f"--init {init}: needs a .keras model, not {path.name}")
-    source = load_keras_model(path)
+    return path
+
+
+def _load_initial_weights(model, init: str, arch: str) -> None:
+    """Start from a trained model's weights: the same architecture and width. A fully convolutional
+    model's weights do not depend on the input size, so a 256x256 model can start a 384x384 run."""
+    from .keras_io import load_keras_model
+
+    source = load_keras_model(_initial_weights(init))
     shapes = [tuple(w.shape) for w in source.weights]
     if shapes != [tuple(w.shape) for w in model.weights]:
         raise SkinsegError(f"--init {init}: its layers do not match --arch {arch} at this --width/--img-size; "
@@ -235,6 +241,8 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False, verbos
     from .pipeline import load_arrays, make_dataset
 
     out = Path(config.out)
+    if config.init and not resume:
+        _initial_weights(config.init)  # a wrong --init fails before --force clears a folder or images load
     placement = plan(config.distributed, keras.backend.backend())
     # Only the chief looks after the run folder; other workers read it when resuming.
     resuming = prepare_run_folder(out, resume, force) if placement.is_chief else resume

@@ -131,3 +131,8 @@ def test_fine_tuning_starts_from_the_given_weights(tiny_run, tmp_path):
                     "--epochs", "1", "--limit", "4", "--init", tiny_run / "best.keras", "--out", tmp_path / "w")
     assert wrong.returncode == 1
     assert "its layers do not match --arch segnet at this --width/--img-size" in last_line(wrong.stderr)
+    # A --init that names no model fails before --force clears the finished run folder.
+    missing = run_cli("train", "--data-dir", PRATHEEPAN, "--init", tmp_path / "nope.keras", "--force",
+                      "--out", tmp_path / "ft")
+    assert missing.returncode == 1 and "nope.keras: model not found" in last_line(missing.stderr)
+    assert (tmp_path / "ft" / "best.keras").exists()
