@@ -1,4 +1,4 @@
-"""Copies a trained edge-unet run into the package as a shipped pair of models.
+"""Copies a trained edge-unet or mobilenet-unet run into the package as a shipped pair of models.
 
     python benchmarks/ship_edge_model.py runs/edge-unet-w1.5-ft benchmarks/results/edge_model.json
     python benchmarks/ship_edge_model.py runs/edge-unet-w1.5-384 benchmarks/results/edge_model_384.json \
@@ -54,13 +54,14 @@ def main() -> None:
     (SHIPPED / "config.json").unlink()
     lite = results["lite"]
     size = run_config["img_size"]
-    common = {"architecture": run_config["arch"], "width": run_config["width"], "input_size": [size, size],
-              "training": "benchmarks/train_edge_unet.sh", "licence_notes": "docs/model-card.md"}
+    arch = run_config["arch"]
+    common = {"architecture": arch, "width": run_config["width"], "input_size": [size, size],
+              "training": f"benchmarks/train_{arch.replace('-', '_')}.sh", "licence_notes": "docs/model-card.md"}
     suffix = f"; {args.description}" if args.description else ""
     index = SHIPPED / "models.json"
     entries = json.loads(index.read_text()) if index.exists() else {}
     entries[args.name] = {**common, "file": keras_path.name, "format": "keras",
-                          "description": f"edge-unet float model (Keras 3){suffix}",
+                          "description": f"{arch} float model (Keras 3){suffix}",
                           "metrics": {"pratheepan_test": lite["test_float"], **_val_scores(lite, "float")}}
     entries[f"{args.name}-int8"] = {
         **common, "file": int8.path.name, "format": "tflite-int8",

@@ -81,7 +81,8 @@ data_dir_option = click.option("--data-dir", type=click.Path(file_okay=False), h
 @click.option("--select-on", multiple=True,
               help="Dataset whose validation split picks best.keras; repeatable [default: every dataset].")
 @click.option("--init", default=None,
-              help="Start from this .keras model's weights (a run's best.keras or a shipped name) to fine-tune.")
+              help="Start from this .keras model's weights (a run's best.keras or a shipped name) to fine-tune; "
+                   "'imagenet' starts mobilenet-unet's encoder from ImageNet weights.")
 @click.option("--distributed", is_flag=True,
               help="Use every local GPU, or the machines in TF_CONFIG (tensorflow backend); see docs.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder.")

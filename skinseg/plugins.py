@@ -25,6 +25,7 @@ BUILTIN_MODULES = (
     "skinseg.datasets.folder",
     "skinseg.architectures.segnet",
     "skinseg.architectures.edge_unet",
+    "skinseg.architectures.mobilenet_unet",
     "skinseg.export.formats",
     "skinseg.runtime.builtin",
 )

@@ -52,7 +52,7 @@ class TrainConfig:
     limit: int | None = None  # use only the first N samples of each split (smoke tests)
     oversample: dict = field(default_factory=dict)  # dataset name -> repeats of its training samples
     select_on: list[str] = field(default_factory=list)  # datasets whose val split picks best.keras (all if empty)
-    init: str | None = None  # .keras file or shipped model whose weights start the run (fine-tuning)
+    init: str | None = None  # .keras file or shipped model whose weights start the run, or "imagenet"
     distributed: bool = False  # several GPUs (Mirrored / DataParallel) or machines (TF_CONFIG)
     arch_options: dict = field(default_factory=dict)
 
@@ -116,10 +116,17 @@ def prepare_run_folder(out: Path, resume: bool, force: bool) -> bool:
     raise SkinsegError(f"{out}: run folder already exists; use --resume to continue it or --force to overwrite it")
 
 
+IMAGENET = "imagenet"
+
+
 def _initial_weights(init: str) -> Path:
-    """The .keras file that ``--init`` names, checked before any data is loaded."""
+    """The file that ``--init`` names, checked before any data is loaded."""
     from .models import resolve_model
 
+    if init == IMAGENET:
+        from .pretrained import checkpoint_path
+
+        return checkpoint_path()
     path = resolve_model(init)
     if path.suffix != ".keras":
         raise SkinsegError(f"--init {init}: needs a .keras model, not {path.name}")
@@ -131,6 +138,11 @@ def _load_initial_weights(model, init: str, arch: str) -> None:
     model's weights do not depend on the input size, so a 256x256 model can start a 384x384 run."""
     from .keras_io import load_keras_model
 
+    if init == IMAGENET:
+        from .pretrained import load_imagenet_encoder
+
+        load_imagenet_encoder(model)
+        return
     source = load_keras_model(_initial_weights(init))
     shapes = [tuple(w.shape) for w in source.weights]
     if shapes != [tuple(w.shape) for w in model.weights]:

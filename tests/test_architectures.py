@@ -52,14 +52,15 @@ def test_reference_segnet_has_11_7_million_parameters():
 def test_bad_sizes_and_options_are_refused():
     with pytest.raises(SkinsegError, match="divisible by 16"):
         create_model("segnet", img_size=100)
-    with pytest.raises(SkinsegError, match="unknown architecture 'unet'; available: edge-unet, segnet"):
+    with pytest.raises(SkinsegError, match="unknown architecture 'unet'; available: edge-unet, mobilenet-unet, segnet"):
         create_model("unet")
 
 
-def test_edge_unet_maps_fully_onto_the_edge_tpu(tmp_path):
+@pytest.mark.parametrize("name", ["edge-unet", "mobilenet-unet"])
+def test_edge_architectures_map_fully_onto_the_edge_tpu(name, tmp_path):
     from skinseg.export import export_model
 
-    save_keras_model(create_model("edge-unet", img_size=64, width=0.5), tmp_path / "e.keras")
+    save_keras_model(create_model(name, img_size=64, width=0.5), tmp_path / "e.keras")
     result = export_model(tmp_path / "e.keras", "edgetpu", tmp_path / "e.tflite", calib_samples=2,
                           calib_data_dir=str(__import__("conftest").PRATHEEPAN))
     assert result.report["mapped_percent"] == 100.0

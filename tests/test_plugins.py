@@ -37,7 +37,7 @@ def test_a_registered_plugin_adds_to_the_registry_and_duplicate_names_are_refuse
     finally:
         pm.unregister(name="toy-plugin")
         plugins.registry.cache_clear()
-    with pytest.raises(SkinsegError, match="unknown architecture 'toy'; available: edge-unet, segnet"):
+    with pytest.raises(SkinsegError, match="unknown architecture 'toy'; available: edge-unet, mobilenet-unet, segnet"):
         plugins.registry("architectures").get("toy")
 
 

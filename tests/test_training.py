@@ -67,7 +67,7 @@ def test_same_seed_repeats_the_run(tmp_path):
 def test_cli_errors_are_one_line(tmp_path):
     result = run_cli("train", "--data-dir", PRATHEEPAN, "--arch", "resnet9000", "--out", tmp_path / "r")
     assert result.returncode == 1
-    assert last_line(result.stderr) == "Error: unknown architecture 'resnet9000'; available: edge-unet, segnet"
+    assert last_line(result.stderr) == "Error: unknown architecture 'resnet9000'; available: edge-unet, mobilenet-unet, segnet"
     assert "Traceback" not in result.stderr
     nothing = run_cli("train", "--resume", "--out", tmp_path / "empty")
     assert nothing.returncode == 1 and "nothing to resume" in last_line(nothing.stderr)

@@ -1,0 +1,100 @@
+"""``mobilenet-unet``: MobileNetV2's first 10 blocks as the encoder, a small U-Net decoder.
+
+The encoder is MobileNetV2 (width 1.0) cut after its first stride-16 stage (the int8 file stays
+under 512 KB), so it can start from ImageNet weights
+(``skinseg.pretrained``): features learned on a million photos generalise to new people and
+scenes far better than anything 2,000 skin photos teach from scratch. Stride-2 layers pad one
+pixel on every side explicitly, as the network was trained, instead of Keras' "same" (which pads
+only bottom/right and would shift every feature by a pixel). The decoder is edge-unet's: 2x2
+stride-2 transposed convolutions with static shapes, skip connections at 1/2, 1/4 and 1/8, and
+a last transposed convolution that produces full-resolution logits. Every op maps onto the
+Edge TPU; ReLU6 everywhere keeps activations in a range int8 represents well.
+"""
+
+from __future__ import annotations
+
+from ..errors import require
+from ..hookspecs import hookimpl
+from . import batch_norm, check_build_args
+
+STEM = 32
+# MobileNetV2's inverted residual stages up to stride 16: (expansion, channels, blocks, stride).
+STAGES = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2))
+SKIP_BLOCKS = (0, 2, 5)  # block outputs at 1/2, 1/4, 1/8 of the input
+DECODER = (64, 32, 24)  # at width 1.0, from 1/16 up to 1/2
+BN_EPSILON = 1e-5  # as the pretrained weights were trained
+
+
+def blocks() -> list[tuple[int, int, int]]:
+    """(expansion, channels, stride) of each inverted residual block, in order."""
+    return [(t, c, s if i == 0 else 1) for t, c, n, s in STAGES for i in range(n)]
+
+
+def _bn(name):
+    layer = batch_norm(name)
+    layer.epsilon = BN_EPSILON
+    return layer
+
+
+def _conv_bn(layers, x, filters, kernel, strides, name, relu=True, depthwise=False):
+    if strides == 2:
+        x = layers.ZeroPadding2D(kernel // 2, name=f"{name}_pad")(x)
+    padding = "valid" if strides == 2 or kernel == 1 else "same"
+    if depthwise:
+        x = layers.DepthwiseConv2D(kernel, strides=strides, padding=padding, use_bias=False, name=name)(x)
+    else:
+        x = layers.Conv2D(filters, kernel, strides=strides, padding=padding, use_bias=False, name=name)(x)
+    x = _bn(f"{name}_bn")(x)
+    return layers.ReLU(6.0, name=f"{name}_relu")(x) if relu else x
+
+
+def _inverted_residual(layers, x, expansion, filters, strides, name):
+    inputs = x
+    if expansion != 1:
+        x = _conv_bn(layers, x, inputs.shape[-1] * expansion, 1, 1, f"{name}_expand")
+    x = _conv_bn(layers, x, None, 3, strides, f"{name}_dw", depthwise=True)
+    x = _conv_bn(layers, x, filters, 1, 1, f"{name}_project", relu=False)
+    if strides == 1 and inputs.shape[-1] == filters:
+        x = layers.Add(name=f"{name}_add")([inputs, x])
+    return x
+
+
+def _channels(c: int, width: float) -> int:
+    return max(8, int(round(c * width / 8)) * 8)
+
+
+def build_mobilenet_unet(img_size: int = 256, width: float = 1.0, **options):
+    """MobileNetV2 encoder (fixed width, for its pretrained weights); ``width`` scales the decoder."""
+    check_build_args("mobilenet-unet", img_size, options, downsamplings=4)
+    keras = require("keras", "train")
+    layers = keras.layers
+
+    inputs = keras.Input((img_size, img_size, 3), name="image")
+    x = layers.Rescaling(1.0 / 255.0, name="normalise")(inputs)
+    x = _conv_bn(layers, x, STEM, 3, 2, "stem")
+    skips = []
+    for i, (expansion, filters, strides) in enumerate(blocks()):
+        x = _inverted_residual(layers, x, expansion, filters, strides, f"block{i}")
+        if i in SKIP_BLOCKS:
+            skips.append(x)
+    for i, channels in enumerate(DECODER):
+        filters = _channels(channels, width)
+        x = layers.Conv2DTranspose(filters, 2, strides=2, use_bias=False, name=f"dec{i}_up")(x)
+        x = batch_norm(f"dec{i}_up_bn")(x)
+        x = layers.ReLU(6.0, name=f"dec{i}_up_relu")(x)
+        x = layers.Concatenate(name=f"dec{i}_skip")([x, skips.pop()])
+        x = layers.DepthwiseConv2D(3, padding="same", use_bias=False, name=f"dec{i}_fuse_dw")(x)
+        x = batch_norm(f"dec{i}_fuse_dw_bn")(x)
+        x = layers.ReLU(6.0, name=f"dec{i}_fuse_dw_relu")(x)
+        x = layers.Conv2D(filters, 1, use_bias=False, name=f"dec{i}_fuse_pw")(x)
+        x = batch_norm(f"dec{i}_fuse_pw_bn")(x)
+        x = layers.ReLU(6.0, name=f"dec{i}_fuse_pw_relu")(x)
+    x = layers.Conv2DTranspose(1, 2, strides=2, name="logits")(x)
+    outputs = layers.Activation("sigmoid", dtype="float32", name="skin")(x)
+    return keras.Model(inputs, outputs, name=f"mobilenet_unet_w{width:g}")
+
+
+@hookimpl
+def register_architectures(register):
+    register("mobilenet-unet", build_mobilenet_unet,
+             "MobileNetV2 encoder (ImageNet weights via --init) + U-Net decoder, for int8 and the Edge TPU")
