@@ -15,3 +15,7 @@ DATASETS=(--dataset pratheepan="$DATA/pratheepan" --dataset folder="$DATA/sfa" -
 COMMON=(--arch mobilenet-unet --batch-size 16 --seed 0 --oversample pratheepan=8 --select-on pratheepan)
 skinseg train "${COMMON[@]}" "${DATASETS[@]}" --img-size 256 --init imagenet \
   --epochs "${EPOCHS:-8}" --lr 1e-3 --out "$OUT" "$@"
+# 2. skinseg-mobile-384: fine-tuning from stage 1 at 384x384, Pratheepan in the majority (a seeded
+#    quarter of SFA and abdomen stays in so the model keeps them).
+skinseg train "${COMMON[@]}" "${DATASETS[@]}" --img-size 384 --oversample folder=0.25 --init "$OUT/best.keras" \
+  --epochs "${FT_EPOCHS:-4}" --lr 5e-4 --out "$OUT-384" "$@"
