@@ -1,8 +1,8 @@
 """Copies a trained edge-unet or mobilenet-unet run into the package as a shipped pair of models.
 
     python benchmarks/ship_edge_model.py runs/edge-unet-w1.5-ft benchmarks/results/edge_model.json
-    python benchmarks/ship_edge_model.py runs/edge-unet-w1.5-384 benchmarks/results/edge_model_384.json \
-        --name skinseg-lite-384 --description "slower, more accurate"
+    python benchmarks/ship_edge_model.py runs/mobilenet-unet-384 benchmarks/results/mobilenet_unet_384.json \
+        --name skinseg-mobile-384 --description "ImageNet-pretrained encoder at 384x384, most accurate"
 
 Writes skinseg/shipped/NAME.keras (weights only, no optimizer state), its full-integer twin
 NAME-int8.tflite (calibrated on the 47 Pratheepan training images), and their entries in

