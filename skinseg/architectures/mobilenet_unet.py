@@ -30,12 +30,6 @@ def blocks() -> list[tuple[int, int, int]]:
     return [(t, c, s if i == 0 else 1) for t, c, n, s in STAGES for i in range(n)]
 
 
-def _bn(name):
-    layer = batch_norm(name)
-    layer.epsilon = BN_EPSILON
-    return layer
-
-
 def _conv_bn(layers, x, filters, kernel, strides, name, relu=True, depthwise=False):
     if strides == 2:
         x = layers.ZeroPadding2D(kernel // 2, name=f"{name}_pad")(x)
@@ -44,7 +38,7 @@ def _conv_bn(layers, x, filters, kernel, strides, name, relu=True, depthwise=Fal
         x = layers.DepthwiseConv2D(kernel, strides=strides, padding=padding, use_bias=False, name=name)(x)
     else:
         x = layers.Conv2D(filters, kernel, strides=strides, padding=padding, use_bias=False, name=name)(x)
-    x = _bn(f"{name}_bn")(x)
+    x = batch_norm(f"{name}_bn", epsilon=BN_EPSILON)(x)
     return layers.ReLU(6.0, name=f"{name}_relu")(x) if relu else x
 
 
