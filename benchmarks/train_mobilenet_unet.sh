@@ -5,6 +5,7 @@
 #     abdomen, selected on Pratheepan's validation split.
 #  2. (skinseg-mobile-384) the same data at 384x384, fine-tuned from stage 1.
 # The Pratheepan seed test split is never used for training or selection.
+# Needs the train and torch extras (torch reads the checkpoint): pip install -e ".[train,torch]"
 set -euo pipefail
 DATA="${SKINSEG_DATA:-../shared/datasets}"
 OUT="${OUT:-runs/mobilenet-unet}"
