@@ -3,7 +3,7 @@
 # from torchvision's ImageNet MobileNetV2 weights (`--init imagenet`, see skinseg/pretrained.py).
 #  1. 8 epochs at 256x256 on the training splits of Pratheepan (seed split, repeated 8x), SFA and
 #     abdomen, selected on Pratheepan's validation split.
-#  2. (skinseg-mobile-384) the same data at 384x384, fine-tuned from stage 1.
+#  2. (skinseg-mobile-384) fine-tuned from stage 1 at 384x384, Pratheepan in the majority.
 # The Pratheepan seed test split is never used for training or selection.
 # Needs the train and torch extras (torch reads the checkpoint): pip install -e ".[train,torch]"
 set -euo pipefail
