@@ -93,9 +93,10 @@ def encoder_weights(state: dict[str, np.ndarray]) -> dict[str, list[np.ndarray]]
     return weights
 
 
-def load_imagenet_encoder(model) -> int:
-    """Set the encoder of a ``mobilenet-unet`` model to ImageNet weights; returns layers set."""
-    weights = encoder_weights(read_checkpoint(checkpoint_path()))
+def load_imagenet_encoder(model, path: Path | None = None) -> int:
+    """Set the encoder of a ``mobilenet-unet`` model to ImageNet weights from ``path`` (a checked
+    ``checkpoint_path()``; found and checked here if not given); returns the layers set."""
+    weights = encoder_weights(read_checkpoint(path or checkpoint_path()))
     names = {layer.name for layer in model.layers}
     missing = sorted(set(weights) - names)
     if missing:

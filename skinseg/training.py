@@ -133,17 +133,18 @@ def _initial_weights(init: str) -> Path:
     return path
 
 
-def _load_initial_weights(model, init: str, arch: str) -> None:
-    """Start from a trained model's weights: the same architecture and width. A fully convolutional
-    model's weights do not depend on the input size, so a 256x256 model can start a 384x384 run."""
+def _load_initial_weights(model, init: str, path: Path, arch: str) -> None:
+    """Start from ``path``, the file ``_initial_weights(init)`` checked: a trained model of the same
+    architecture and width (a fully convolutional model's weights do not depend on the input size,
+    so a 256x256 model can start a 384x384 run), or the ImageNet checkpoint."""
     from .keras_io import load_keras_model
 
     if init == IMAGENET:
         from .pretrained import load_imagenet_encoder
 
-        load_imagenet_encoder(model)
+        load_imagenet_encoder(model, path)
         return
-    source = load_keras_model(_initial_weights(init))
+    source = load_keras_model(path)
     shapes = [tuple(w.shape) for w in source.weights]
     if shapes != [tuple(w.shape) for w in model.weights]:
         raise SkinsegError(f"--init {init}: its layers do not match --arch {arch} at this --width/--img-size; "
@@ -253,8 +254,8 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False, verbos
     from .pipeline import load_arrays, make_dataset
 
     out = Path(config.out)
-    if config.init and not resume:
-        _initial_weights(config.init)  # a wrong --init fails before --force clears a folder or images load
+    # A wrong --init fails before --force clears a folder or images load.
+    init_path = _initial_weights(config.init) if config.init and not resume else None
     placement = plan(config.distributed, keras.backend.backend())
     # Only the chief looks after the run folder; other workers read it when resuming.
     resuming = prepare_run_folder(out, resume, force) if placement.is_chief else resume
@@ -300,7 +301,7 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False, verbos
         else:
             model = build()
             if config.init:
-                _load_initial_weights(model, config.init, config.arch)
+                _load_initial_weights(model, config.init, init_path, config.arch)
             _compile(model, config, steps)
     initial_epoch = _read_state(out).get("epochs_done", 0) if resuming else 0
     if not resuming and placement.is_chief:

@@ -56,16 +56,23 @@ def build_edge_unet(img_size: int = 256, width: float = 1.0, **options):
             x = _separable(layers, x, filters, name=f"enc{stage}_{b}")
         skips.append(x)
     skips.pop()  # the deepest stage is the bottleneck, not a skip
-    for i, channels in enumerate(DECODER):
-        filters = _channels(channels, width)
+    outputs = decode(layers, x, skips, DECODER, width)
+    return keras.Model(inputs, outputs, name=f"edge_unet_w{width:g}")
+
+
+def decode(layers, x, skips, channels, width):
+    """Up from the bottleneck to the skin probability: per stage a 2x2 stride-2 transposed
+    convolution, the next skip (deepest first, popped from ``skips``) and a separable block to fuse
+    them; then a last transposed convolution to full-resolution logits and the sigmoid."""
+    for i, c in enumerate(channels):
+        filters = _channels(c, width)
         x = layers.Conv2DTranspose(filters, 2, strides=2, use_bias=False, name=f"dec{i}_up")(x)
         x = batch_norm(f"dec{i}_up_bn")(x)
         x = layers.ReLU(6.0, name=f"dec{i}_up_relu")(x)
         x = layers.Concatenate(name=f"dec{i}_skip")([x, skips.pop()])
         x = _separable(layers, x, filters, name=f"dec{i}_fuse")
     x = layers.Conv2DTranspose(1, 2, strides=2, name="logits")(x)
-    outputs = layers.Activation("sigmoid", dtype="float32", name="skin")(x)
-    return keras.Model(inputs, outputs, name=f"edge_unet_w{width:g}")
+    return layers.Activation("sigmoid", dtype="float32", name="skin")(x)
 
 
 @hookimpl

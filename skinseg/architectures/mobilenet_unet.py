@@ -16,6 +16,7 @@ from __future__ import annotations
 from ..errors import require
 from ..hookspecs import hookimpl
 from . import batch_norm, check_build_args
+from .edge_unet import decode
 
 STEM = 32
 # MobileNetV2's inverted residual stages up to stride 16: (expansion, channels, blocks, stride).
@@ -53,10 +54,6 @@ def _inverted_residual(layers, x, expansion, filters, strides, name):
     return x
 
 
-def _channels(c: int, width: float) -> int:
-    return max(8, int(round(c * width / 8)) * 8)
-
-
 def build_mobilenet_unet(img_size: int = 256, width: float = 1.0, **options):
     """MobileNetV2 encoder (fixed width, for its pretrained weights); ``width`` scales the decoder."""
     check_build_args("mobilenet-unet", img_size, options, downsamplings=4)
@@ -71,20 +68,7 @@ def build_mobilenet_unet(img_size: int = 256, width: float = 1.0, **options):
         x = _inverted_residual(layers, x, expansion, filters, strides, f"block{i}")
         if i in SKIP_BLOCKS:
             skips.append(x)
-    for i, channels in enumerate(DECODER):
-        filters = _channels(channels, width)
-        x = layers.Conv2DTranspose(filters, 2, strides=2, use_bias=False, name=f"dec{i}_up")(x)
-        x = batch_norm(f"dec{i}_up_bn")(x)
-        x = layers.ReLU(6.0, name=f"dec{i}_up_relu")(x)
-        x = layers.Concatenate(name=f"dec{i}_skip")([x, skips.pop()])
-        x = layers.DepthwiseConv2D(3, padding="same", use_bias=False, name=f"dec{i}_fuse_dw")(x)
-        x = batch_norm(f"dec{i}_fuse_dw_bn")(x)
-        x = layers.ReLU(6.0, name=f"dec{i}_fuse_dw_relu")(x)
-        x = layers.Conv2D(filters, 1, use_bias=False, name=f"dec{i}_fuse_pw")(x)
-        x = batch_norm(f"dec{i}_fuse_pw_bn")(x)
-        x = layers.ReLU(6.0, name=f"dec{i}_fuse_pw_relu")(x)
-    x = layers.Conv2DTranspose(1, 2, strides=2, name="logits")(x)
-    outputs = layers.Activation("sigmoid", dtype="float32", name="skin")(x)
+    outputs = decode(layers, x, skips, DECODER, width)
     return keras.Model(inputs, outputs, name=f"mobilenet_unet_w{width:g}")
 
 
