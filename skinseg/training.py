@@ -152,6 +152,19 @@ def _load_initial_weights(model, init: str, path: Path, arch: str) -> None:
     model.set_weights(source.get_weights())
 
 
+def _starting_weights(config: TrainConfig) -> list | None:
+    """Build the model once, before ``--force`` clears a folder or images load, so an unknown
+    architecture, an option it does not take or an ``--init`` that does not fit it fails first.
+    Returns the ``--init`` weights to start from, or None for a fresh start."""
+    from .architectures import create_model
+
+    model = create_model(config.arch, img_size=config.img_size, width=config.width, **config.arch_options)
+    if not config.init:
+        return None
+    _load_initial_weights(model, config.init, _initial_weights(config.init), config.arch)
+    return model.get_weights()
+
+
 def _read_state(out: Path) -> dict:
     path = out / "state.json"
     return json.loads(path.read_text()) if path.exists() else {}
@@ -254,8 +267,7 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False, verbos
     from .pipeline import load_arrays, make_dataset
 
     out = Path(config.out)
-    # A wrong --init fails before --force clears a folder or images load.
-    init_path = _initial_weights(config.init) if config.init and not resume else None
+    start = None if resume else _starting_weights(config)
     placement = plan(config.distributed, keras.backend.backend())
     # Only the chief looks after the run folder; other workers read it when resuming.
     resuming = prepare_run_folder(out, resume, force) if placement.is_chief else resume
@@ -300,8 +312,8 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False, verbos
             model = load_keras_model(out / "last.keras", compile=True)
         else:
             model = build()
-            if config.init:
-                _load_initial_weights(model, config.init, init_path, config.arch)
+            if start is not None:
+                model.set_weights(start)
             _compile(model, config, steps)
     initial_epoch = _read_state(out).get("epochs_done", 0) if resuming else 0
     if not resuming and placement.is_chief:

@@ -97,7 +97,12 @@ def test_train_init_imagenet_starts_from_the_checkpoint(tmp_path):
 @pytest.mark.slow
 @needs_checkpoint
 def test_init_imagenet_needs_mobilenet_unet(tmp_path):
+    kept = tmp_path / "run" / "best.keras"
+    kept.parent.mkdir()
+    kept.write_bytes(b"a finished run")
     result = run_cli("train", "--data-dir", PRATHEEPAN, "--arch", "edge-unet", "--init", "imagenet", "--img-size", "32",
-                     "--epochs", "1", "--limit", "2", "--out", tmp_path / "run")
+                     "--epochs", "1", "--limit", "2", "--force", "--out", tmp_path / "run")
     assert result.returncode == 1
     assert "needs --arch mobilenet-unet" in last_line(result.stderr)
+    # The check runs before --force clears the folder.
+    assert kept.read_bytes() == b"a finished run"

@@ -137,3 +137,7 @@ def test_fine_tuning_starts_from_the_given_weights(tiny_run, tmp_path):
                       "--out", tmp_path / "ft")
     assert missing.returncode == 1 and "nope.keras: model not found" in last_line(missing.stderr)
     assert (tmp_path / "ft" / "best.keras").exists()
+    # So does an input size the architecture cannot take: the model is built before the folder is touched.
+    odd = run_cli("train", "--data-dir", PRATHEEPAN, "--img-size", "40", "--force", "--out", tmp_path / "ft")
+    assert odd.returncode == 1 and "needs --img-size divisible by 16" in last_line(odd.stderr)
+    assert (tmp_path / "ft" / "best.keras").exists()
