@@ -47,7 +47,7 @@ def calibrated_ranges(model, names: list[str], images: list) -> dict[str, tuple[
     probe = keras.Model(model.inputs, [model.get_layer(n).output for n in names])
     low, high = dict.fromkeys(names, 0.0), dict.fromkeys(names, 0.0)
     for image in images:
-        for name, value in zip(names, probe(image, training=False)):
+        for name, value in zip(names, probe([image], training=False)):
             value = np.asarray(value)
             low[name], high[name] = min(low[name], float(value.min())), max(high[name], float(value.max()))
     return {n: (low[n], high[n]) for n in names}
