@@ -1,7 +1,7 @@
-"""Experiment: fine-tune a float model with its int8 activations simulated (fake quantization).
+"""Experiment: fine-tune a float model with its int8 rounding simulated (fake quantization).
 
-    python benchmarks/qat_activations.py skinseg/shipped/skinseg-mobile.keras runs/mobilenet-unet \
-        runs/mobile-qat/model --epochs 2 --lr 1e-4
+    python benchmarks/quantization_aware.py skinseg/shipped/skinseg-mobile.keras runs/mobilenet-unet \
+        runs/mobile-qat/model --epochs 2 --lr 1e-4 [--weights]
     skinseg export -m runs/mobile-qat/model_e1.keras --format tflite --quantize int8
     skinseg verify --reference runs/mobile-qat/model_e1.keras \
         --candidate runs/mobile-qat/model_e1_int8.tflite --split val
@@ -9,9 +9,11 @@
 Every tensor that the int8 TFLite graph quantizes (the output of each fused conv/batch-norm/ReLU
 chain, each add and concatenation, the logits) is rounded to 256 levels over the range the
 converter calibrates (min/max over the 47 Pratheepan training images), with a straight-through
-gradient; batch norm is frozen, as TFLite folds it. The weights are shared with the plain model,
-which is saved after each epoch and exported as usual. Weights are not simulated. Training uses the
-data and settings recorded in the given run folder's config.json.
+gradient; batch norm is frozen, as TFLite folds it. With --weights, convolution kernels are also
+rounded per output channel to int8 as the converter does (per-channel symmetric rounding gives
+the same levels before and after batch norm is folded in, so the unfolded kernel can be rounded).
+The weights are shared with the plain model, which is saved after each epoch and exported as
+usual. Training uses the data and settings recorded in the given run folder's config.json.
 """
 
 from __future__ import annotations
@@ -53,27 +55,76 @@ def calibrated_ranges(model, names: list[str], images: list) -> dict[str, tuple[
     return {n: (low[n], high[n]) for n in names}
 
 
-def fake_quantized(model, ranges: dict[str, tuple[float, float]]):
-    """A model sharing ``model``'s layers, with ``ranges``' outputs rounded to int8 levels."""
+def _rounded_kernel(layer):
+    """The kernel rounded to int8 per output channel (straight-through), or None for other layers."""
+    import keras
+    from keras import ops
+
+    if isinstance(layer, keras.layers.DepthwiseConv2D):
+        axes = (0, 1)  # (kh, kw, channels, multiplier): one scale per output channel
+    elif isinstance(layer, keras.layers.Conv2DTranspose):
+        axes = (0, 1, 3)  # (kh, kw, out, in)
+    elif isinstance(layer, keras.layers.Conv2D):
+        axes = (0, 1, 2)  # (kh, kw, in, out)
+    else:
+        return None
+    kernel = layer.kernel
+    scale = ops.maximum(ops.max(ops.abs(kernel), axis=axes, keepdims=True) / 127.0, 1e-12)
+    return kernel + ops.stop_gradient(ops.round(kernel / scale) * scale - kernel)
+
+
+def _convolve(layer, x, kernel):
+    """``layer``'s own computation with another kernel."""
+    import keras
+    from keras import ops
+
+    if isinstance(layer, keras.layers.DepthwiseConv2D):
+        y = ops.depthwise_conv(x, kernel, strides=layer.strides, padding=layer.padding,
+                               dilation_rate=layer.dilation_rate)
+    elif isinstance(layer, keras.layers.Conv2DTranspose):
+        y = ops.conv_transpose(x, kernel, strides=list(layer.strides), padding=layer.padding,
+                               output_padding=layer.output_padding, dilation_rate=layer.dilation_rate)
+    else:
+        y = layer.convolution_op(x, kernel)
+    if layer.use_bias:
+        y = y + layer.bias
+    return layer.activation(y) if layer.activation is not None else y
+
+
+def fake_quantized(model, ranges: dict[str, tuple[float, float]], weights: bool = False):
+    """A model sharing ``model``'s layers, with ``ranges``' outputs (and, with ``weights``, the
+    convolution kernels) rounded to int8 levels."""
     import keras
     from keras import ops
 
     class FakeQuant(keras.layers.Layer):
-        def __init__(self, inner, low, high):
+        def __init__(self, inner, output_range, round_kernel):
             super().__init__(name=f"{inner.name}_fq")
-            self.inner, self.low, self.high = inner, low, high
+            self.inner, self.output_range, self.round_kernel = inner, output_range, round_kernel
 
         def call(self, inputs, training=None, mask=None):
-            y = ops.clip(self.inner(inputs, training=training), self.low, self.high)
-            step = (self.high - self.low) / 255.0
-            rounded = ops.round((y - self.low) / step) * step + self.low
+            if self.round_kernel:
+                y = _convolve(self.inner, inputs, _rounded_kernel(self.inner))
+            else:
+                y = self.inner(inputs, training=training)
+            if self.output_range is None:
+                return y
+            low, high = self.output_range
+            y = ops.clip(y, low, high)
+            step = (high - low) / 255.0
+            rounded = ops.round((y - low) / step) * step + low
             return y + ops.stop_gradient(rounded - y)  # straight-through gradient
+
+    def clone(layer):
+        round_kernel = weights and _rounded_kernel(layer) is not None
+        if layer.name in ranges or round_kernel:
+            return FakeQuant(layer, ranges.get(layer.name), round_kernel)
+        return layer
 
     for layer in model.layers:
         if isinstance(layer, keras.layers.BatchNormalization):
             layer.trainable = False  # inference-mode batch norm, which TFLite folds into the conv
-    return keras.models.clone_model(
-        model, clone_function=lambda layer: FakeQuant(layer, *ranges[layer.name]) if layer.name in ranges else layer)
+    return keras.models.clone_model(model, clone_function=clone)
 
 
 def main() -> None:
@@ -83,6 +134,7 @@ def main() -> None:
     parser.add_argument("out", type=Path, help="prefix of the saved models: OUT_e1.keras, ...")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--weights", action="store_true", help="round the convolution kernels too")
     args = parser.parse_args()
 
     from skinseg.export.tflite import calibration_set
@@ -95,7 +147,7 @@ def main() -> None:
     config = replace(config, epochs=args.epochs, learning_rate=args.lr, warmup_epochs=0)
     name, _, data_dir = config.datasets[0].partition("=")
     images, _ = calibration_set(args.model, model.input_shape[1], dataset=name, data_dir=data_dir or None)
-    qat = fake_quantized(model, calibrated_ranges(model, quantized_layers(model), images))
+    qat = fake_quantized(model, calibrated_ranges(model, quantized_layers(model), images), args.weights)
 
     train_samples, val_samples = _train_and_val_samples(config)
     train_ds = make_dataset(*load_arrays(train_samples, config.img_size), config.batch_size, augment=True,
