@@ -267,8 +267,10 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False, verbos
     from .pipeline import load_arrays, make_dataset
 
     out = Path(config.out)
-    start = None if resume else _starting_weights(config)
+    # The strategy comes first: TensorFlow's multi-worker collectives must be set up before anything
+    # else (such as building a model) starts its runtime.
     placement = plan(config.distributed, keras.backend.backend())
+    start = None if resume else _starting_weights(config)
     # Only the chief looks after the run folder; other workers read it when resuming.
     resuming = prepare_run_folder(out, resume, force) if placement.is_chief else resume
     if resuming:
