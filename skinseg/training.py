@@ -133,12 +133,13 @@ def _initial_weights(init: str) -> Path:
     return path
 
 
-def _load_initial_weights(model, init: str, path: Path, arch: str) -> None:
-    """Start from ``path``, the file ``_initial_weights(init)`` checked: a trained model of the same
-    architecture and width (a fully convolutional model's weights do not depend on the input size,
-    so a 256x256 model can start a 384x384 run), or the ImageNet checkpoint."""
+def _load_initial_weights(model, init: str, arch: str) -> None:
+    """Start from ``--init``: a trained model of the same architecture and width (a fully
+    convolutional model's weights do not depend on the input size, so a 256x256 model can start a
+    384x384 run), or the ImageNet checkpoint."""
     from .keras_io import load_keras_model
 
+    path = _initial_weights(init)
     if init == IMAGENET:
         from .pretrained import load_imagenet_encoder
 
@@ -152,16 +153,20 @@ def _load_initial_weights(model, init: str, path: Path, arch: str) -> None:
     model.set_weights(source.get_weights())
 
 
+def _build_model(config: TrainConfig):
+    from .architectures import create_model
+
+    return create_model(config.arch, img_size=config.img_size, width=config.width, **config.arch_options)
+
+
 def _starting_weights(config: TrainConfig) -> list | None:
     """Build the model once, before ``--force`` clears a folder or images load, so an unknown
     architecture, an option it does not take or an ``--init`` that does not fit it fails first.
     Returns the ``--init`` weights to start from, or None for a fresh start."""
-    from .architectures import create_model
-
-    model = create_model(config.arch, img_size=config.img_size, width=config.width, **config.arch_options)
+    model = _build_model(config)
     if not config.init:
         return None
-    _load_initial_weights(model, config.init, _initial_weights(config.init), config.arch)
+    _load_initial_weights(model, config.init, config.arch)
     return model.get_weights()
 
 
@@ -261,7 +266,6 @@ def _run_folder_callback(out: Path, is_chief: bool = True):
 def train(config: TrainConfig, resume: bool = False, force: bool = False, verbose: int = 1) -> TrainResult:
     """Train ``config.arch`` on the datasets' train splits, selecting on validation IoU."""
     keras = require("keras", "train")
-    from .architectures import create_model
     from .distributed import plan, weights_digest
     from .keras_io import load_keras_model
     from .pipeline import load_arrays, make_dataset
@@ -290,14 +294,11 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False, verbos
     train_x, train_y = load_arrays(train_samples, config.img_size)
     val_x, val_y = load_arrays(val_samples, config.img_size)
 
-    def build():
-        return create_model(config.arch, img_size=config.img_size, width=config.width, **config.arch_options)
-
     if config.batch_size == "auto":
         from .distributed import default_batch_limit, find_batch_size
 
         def probe():
-            model = build()
+            model = _build_model(config)
             _compile(model, config, 1)
             return model
 
@@ -313,7 +314,7 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False, verbos
         if resuming:
             model = load_keras_model(out / "last.keras", compile=True)
         else:
-            model = build()
+            model = _build_model(config)
             if start is not None:
                 model.set_weights(start)
             _compile(model, config, steps)

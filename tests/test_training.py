@@ -112,13 +112,12 @@ def test_fine_tuning_starts_from_the_given_weights(tiny_run, tmp_path):
 
     from skinseg.architectures import create_model
     from skinseg.keras_io import load_keras_model
-    from skinseg.training import _initial_weights, _load_initial_weights
+    from skinseg.training import _load_initial_weights
 
     source = load_keras_model(tiny_run / "best.keras")
     config = json.loads((tiny_run / "config.json").read_text())["config"]
     fresh = create_model("segnet", img_size=config["img_size"], width=config["width"])
-    init = str(tiny_run / "best.keras")
-    _load_initial_weights(fresh, init, _initial_weights(init), "segnet")
+    _load_initial_weights(fresh, str(tiny_run / "best.keras"), "segnet")
     for a, b in zip(source.get_weights(), fresh.get_weights()):
         np.testing.assert_array_equal(a, b)
 
