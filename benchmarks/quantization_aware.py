@@ -55,21 +55,26 @@ def calibrated_ranges(model, names: list[str], images: list) -> dict[str, tuple[
     return {n: (low[n], high[n]) for n in names}
 
 
-def _rounded_kernel(layer):
-    """The kernel rounded to int8 per output channel (straight-through), or None for other layers."""
+def _kernel_axes(layer) -> tuple[int, ...] | None:
+    """The kernel axes one int8 scale covers (all but the output channel's), or None for layers
+    without a convolution kernel."""
     import keras
-    from keras import ops
 
     if isinstance(layer, keras.layers.DepthwiseConv2D):
-        axes = (0, 1)  # (kh, kw, channels, multiplier): one scale per output channel
-    elif isinstance(layer, keras.layers.Conv2DTranspose):
-        axes = (0, 1, 3)  # (kh, kw, out, in)
-    elif isinstance(layer, keras.layers.Conv2D):
-        axes = (0, 1, 2)  # (kh, kw, in, out)
-    else:
-        return None
+        return (0, 1)  # (kh, kw, channels, multiplier)
+    if isinstance(layer, keras.layers.Conv2DTranspose):
+        return (0, 1, 3)  # (kh, kw, out, in)
+    if isinstance(layer, keras.layers.Conv2D):
+        return (0, 1, 2)  # (kh, kw, in, out)
+    return None
+
+
+def _rounded_kernel(layer):
+    """The kernel rounded to int8 per output channel, with a straight-through gradient."""
+    from keras import ops
+
     kernel = layer.kernel
-    scale = ops.maximum(ops.max(ops.abs(kernel), axis=axes, keepdims=True) / 127.0, 1e-12)
+    scale = ops.maximum(ops.max(ops.abs(kernel), axis=_kernel_axes(layer), keepdims=True) / 127.0, 1e-12)
     return kernel + ops.stop_gradient(ops.round(kernel / scale) * scale - kernel)
 
 
@@ -116,7 +121,7 @@ def fake_quantized(model, ranges: dict[str, tuple[float, float]], weights: bool 
             return y + ops.stop_gradient(rounded - y)  # straight-through gradient
 
     def clone(layer):
-        round_kernel = weights and _rounded_kernel(layer) is not None
+        round_kernel = weights and _kernel_axes(layer) is not None
         if layer.name in ranges or round_kernel:
             return FakeQuant(layer, ranges.get(layer.name), round_kernel)
         return layer
