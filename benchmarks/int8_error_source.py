@@ -19,18 +19,13 @@ from pathlib import Path
 
 
 def convert_16x8(model_path: Path, out: Path) -> Path:
-    import tensorflow as tf
-
-    from skinseg.export.tflite import calibration_set
+    """The 16x8 twin, through the exporter's own SavedModel conversion and calibration set."""
+    from skinseg.export.tflite import calibration_set, convert
     from skinseg.keras_io import load_keras_model
 
     model = load_keras_model(model_path)
     images, _ = calibration_set(model_path, model.input_shape[1])
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = lambda: ([image] for image in images)
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
-    out.write_bytes(converter.convert())
+    out.write_bytes(convert(model, model_path, "int16x8", calibration=images))
     return out
 
 

@@ -87,6 +87,25 @@ def test_int8_io_type_int8(tiny_run, tmp_path):
     assert Interpreter(model_path=str(path)).get_input_details()[0]["dtype"] == np.int8
 
 
+def test_16x8_conversion_has_int16_activations_and_tracks_the_float_model(tiny_run):
+    """The benchmark-only 16x8 branch of convert(): 8-bit weights, 16-bit activations, float I/O."""
+    from skinseg.export.tflite import calibration_set, convert
+    from skinseg.keras_io import load_keras_model
+
+    model = load_keras_model(tiny_run / "best.keras")
+    images, _ = calibration_set(tiny_run / "best.keras", 64, samples=4, data_dir=str(PRATHEEPAN))
+    interpreter = Interpreter(model_content=convert(model, tiny_run / "best.keras", "int16x8", calibration=images))
+    interpreter.allocate_tensors()
+    dtypes = {t["dtype"] for t in interpreter.get_tensor_details()}
+    assert np.int16 in dtypes and np.int8 in dtypes
+    inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+    assert inp["dtype"] == np.float32 and out["dtype"] == np.float32
+    interpreter.set_tensor(inp["index"], images[0])
+    interpreter.invoke()
+    expected = np.asarray(model.predict(images[0], verbose=0))
+    assert np.abs(interpreter.get_tensor(out["index"]) - expected).max() < 0.05
+
+
 @pytest.mark.parametrize("args,message", [
     (["--format", "onnx"], "unknown exporter 'onnx'; available: edgetpu, savedmodel, tflite"),
     (["--format", "tflite", "--quantize", "int4"], "no quantize mode 'int4'; available: none, float16, dynamic, int8"),
