@@ -76,20 +76,19 @@ def convert(model, model_path: Path, quantize: str, io_type: str | None = None,
             converter.target_spec.supported_types = [tf.float16]
         elif quantize == "dynamic":
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        elif quantize == "int8":
+        elif quantize in ("int8", "int16x8"):
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
             converter.representative_dataset = lambda: ([image] for image in calibration)
-            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-            converter.inference_input_type = getattr(tf, io_type or "uint8")
-            converter.inference_output_type = getattr(tf, io_type or "uint8")
-        elif quantize == "int16x8":
-            # Not an export mode: LiteRT runs 16x8 graphs on reference kernels (~35x slower than
-            # int8 here) and the Edge TPU not at all. benchmarks/int8_error_source.py converts
-            # through it to split int8's error between weights and activations.
-            converter.optimizations = [tf.lite.Optimize.DEFAULT]
-            converter.representative_dataset = lambda: ([image] for image in calibration)
-            converter.target_spec.supported_ops = [
-                tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+            if quantize == "int8":
+                converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+                converter.inference_input_type = getattr(tf, io_type or "uint8")
+                converter.inference_output_type = getattr(tf, io_type or "uint8")
+            else:
+                # Not an export mode: LiteRT runs 16x8 graphs on reference kernels (~35x slower
+                # than int8 here) and the Edge TPU not at all. benchmarks/int8_error_source.py
+                # converts through it to split int8's error between weights and activations.
+                converter.target_spec.supported_ops = [
+                    tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
         try:
             data = converter.convert()
         except Exception as exc:
