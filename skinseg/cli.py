@@ -67,6 +67,8 @@ data_dir_option = click.option("--data-dir", type=click.Path(file_okay=False), h
 @click.option("--batch-size", default="8", show_default=True,
               help="Images per device and step, or 'auto' for the largest that fits in memory.")
 @click.option("--lr", "learning_rate", default=1e-3, show_default=True, help="Peak learning rate (cosine schedule).")
+@click.option("--loss", type=click.Choice(["bce-dice", "bce-lovasz"]), default="bce-dice", show_default=True,
+              help="bce-lovasz optimises each image's two-class IoU directly (for fine-tuning).")
 @click.option("--no-augment", is_flag=True, help="Train without flips, scale/crop and colour jitter.")
 @click.option("--min-scale", default=0.6, show_default=True, type=click.FloatRange(0.1, 1.0),
               help="Smallest random crop, as a fraction of each side; 1.0 keeps whole images (no zoom).")
@@ -90,7 +92,7 @@ data_dir_option = click.option("--data-dir", type=click.Path(file_okay=False), h
 @click.option("--force", is_flag=True, help="Overwrite an existing run folder.")
 @click.option("--quiet", is_flag=True, help="No per-epoch progress.")
 def train(datasets, data_dir, split, subset, split_ratios, split_seed, arch, width, img_size, epochs, batch_size,
-          learning_rate, no_augment, min_scale, seed, precision, backend, limit, oversample, select_on, init, distributed,
+          learning_rate, loss, no_augment, min_scale, seed, precision, backend, limit, oversample, select_on, init, distributed,
           out, resume, force, quiet):
     """Train a model; the run folder gets best.keras, last.keras, metrics.csv and curves.png."""
     from .backend import use_backend
@@ -117,7 +119,7 @@ def train(datasets, data_dir, split, subset, split_ratios, split_seed, arch, wid
             raise SkinsegError(f"--oversample takes NAME=K with K a positive number, got {item!r}")
     config = TrainConfig(out=out, datasets=list(datasets), data_dir=data_dir, split=split, subset=subset,
                          split_ratios=ratios, split_seed=split_seed, arch=arch, width=width, img_size=img_size,
-                         epochs=epochs or (0 if resume else 50), batch_size=batch_size, learning_rate=learning_rate,
+                         epochs=epochs or (0 if resume else 50), batch_size=batch_size, learning_rate=learning_rate, loss=loss,
                          augment=not no_augment, min_scale=min_scale, seed=seed, precision=precision, limit=limit,
                          oversample=repeats, select_on=list(select_on), init=init, distributed=distributed)
     verbose = 0 if quiet else (1 if sys.stdout.isatty() else 2)

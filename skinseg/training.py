@@ -44,6 +44,7 @@ class TrainConfig:
     learning_rate: float = 1e-3
     weight_decay: float = 1e-4
     warmup_epochs: int = 2
+    loss: str = "bce-dice"  # or "bce-lovasz" (skinseg.losses.LOSSES)
     dice_weight: float = 1.0
     augment: bool = True
     min_scale: float = 0.6
@@ -183,7 +184,7 @@ def _versions() -> dict:
 
 def _compile(model, config: TrainConfig, steps_per_epoch: int):
     keras = require("keras", "train")
-    from .losses import BceDiceLoss
+    from .losses import LOSSES, BceDiceLoss
 
     total = max(1, config.epochs * steps_per_epoch)
     warmup = min(total // 2, config.warmup_epochs * steps_per_epoch)
@@ -195,7 +196,8 @@ def _compile(model, config: TrainConfig, steps_per_epoch: int):
     optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=config.weight_decay)
     metrics = [keras.metrics.BinaryIoU(target_class_ids=[1], threshold=0.5, name="iou"),
                keras.metrics.BinaryIoU(target_class_ids=[0, 1], threshold=0.5, name="miou2")]
-    model.compile(optimizer=optimizer, loss=BceDiceLoss(dice_weight=config.dice_weight), metrics=metrics)
+    loss = BceDiceLoss(dice_weight=config.dice_weight) if config.loss == "bce-dice" else LOSSES[config.loss]()
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
 
 
 def plot_curves(rows: list[dict], path: Path) -> None:

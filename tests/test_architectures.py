@@ -20,15 +20,16 @@ def test_forward_save_load(name, tmp_path):
     np.testing.assert_allclose(np.asarray(again(batch)), prob, atol=1e-6)
 
 
+@pytest.mark.parametrize("loss", ["bce-dice", "bce-lovasz"])
 @pytest.mark.parametrize("name", architecture_names())
-def test_backward_reduces_loss(name):
+def test_backward_reduces_loss(name, loss):
     import keras
 
-    from skinseg.losses import BceDiceLoss
+    from skinseg.losses import LOSSES
 
     keras.utils.set_random_seed(0)
     model = create_model(name, img_size=32, width=0.125)
-    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss=BceDiceLoss())
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss=LOSSES[loss]())
     x = np.random.default_rng(1).uniform(0, 255, (4, 32, 32, 3)).astype("float32")
     y = (x[..., :1] > 127).astype("float32")
     first = model.train_on_batch(x, y)

@@ -34,13 +34,19 @@ def test_run_folder_holds_everything(tiny_run):
 
 
 def test_resume_continues_from_last_epoch(tmp_path):
+    from skinseg.keras_io import load_keras_model
+    from skinseg.losses import BceLovaszLoss
+
     run = tmp_path / "run"
-    train(_config(run, epochs=1), verbose=0)
+    train(_config(run, epochs=1, loss="bce-lovasz"), verbose=0)
     first = _rows(run)
     result = train(_config(run, epochs=2), resume=True, verbose=0)
     rows = _rows(run)
     assert result.epochs_done == 2 and [r["epoch"] for r in rows] == ["1", "2"]
     assert rows[0] == first[0]  # the finished epoch is kept, not retrained
+    # The run's own loss goes on, whatever the resuming call's default.
+    assert json.loads((run / "config.json").read_text())["config"]["loss"] == "bce-lovasz"
+    assert isinstance(load_keras_model(run / "last.keras", compile=True).loss, BceLovaszLoss)
     assert json.loads((run / "state.json").read_text())["finished"] is True
 
 
