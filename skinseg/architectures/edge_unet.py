@@ -60,31 +60,17 @@ def build_edge_unet(img_size: int = 256, width: float = 1.0, **options):
     return keras.Model(inputs, outputs, name=f"edge_unet_w{width:g}")
 
 
-def _depthwise_bn_relu(layers, x, name):
-    x = layers.DepthwiseConv2D(3, padding="same", use_bias=False, name=name)(x)
-    x = batch_norm(f"{name}_bn")(x)
-    return layers.ReLU(6.0, name=f"{name}_relu")(x)
-
-
 def decode(layers, x, skips, channels, width):
     """Up from the bottleneck to the skin probability: per stage a 2x2 stride-2 transposed
     convolution, the next skip (deepest first, popped from ``skips``) and a separable block to fuse
-    them; then a last transposed convolution to full-resolution logits and the sigmoid.
-
-    The fusing block's depthwise half runs on each branch before they are concatenated (the
-    same function as depthwise after concatenating, since it is per channel): int8 gives every
-    input of a concatenation one scale, and a wide-ranged linear skip would otherwise leave the
-    ReLU6 branch a third of the int8 levels."""
+    them; then a last transposed convolution to full-resolution logits and the sigmoid."""
     for i, c in enumerate(channels):
         filters = _channels(c, width)
         x = layers.Conv2DTranspose(filters, 2, strides=2, use_bias=False, name=f"dec{i}_up")(x)
         x = batch_norm(f"dec{i}_up_bn")(x)
         x = layers.ReLU(6.0, name=f"dec{i}_up_relu")(x)
-        x = layers.Concatenate(name=f"dec{i}_skip")([_depthwise_bn_relu(layers, x, f"dec{i}_fuse_dw_up"),
-                                                     _depthwise_bn_relu(layers, skips.pop(), f"dec{i}_fuse_dw_skip")])
-        x = layers.Conv2D(filters, 1, use_bias=False, name=f"dec{i}_fuse_pw")(x)
-        x = batch_norm(f"dec{i}_fuse_pw_bn")(x)
-        x = layers.ReLU(6.0, name=f"dec{i}_fuse_pw_relu")(x)
+        x = layers.Concatenate(name=f"dec{i}_skip")([x, skips.pop()])
+        x = _separable(layers, x, filters, name=f"dec{i}_fuse")
     x = layers.Conv2DTranspose(1, 2, strides=2, name="logits")(x)
     return layers.Activation("sigmoid", dtype="float32", name="skin")(x)
 
