@@ -15,7 +15,8 @@ from ..tflite_file import read_metadata
 from . import LoadedModel
 
 
-def _quantize(x: np.ndarray, detail: dict) -> np.ndarray:
+def quantize(x: np.ndarray, detail: dict) -> np.ndarray:
+    """Float values -> a tensor's dtype through its scale and zero point (float tensors pass)."""
     dtype = detail["dtype"]
     if dtype in (np.float32, np.float16):
         return x.astype(dtype)
@@ -24,7 +25,8 @@ def _quantize(x: np.ndarray, detail: dict) -> np.ndarray:
     return np.clip(np.round(x / scale + zero_point), info.min, info.max).astype(dtype)
 
 
-def _dequantize(y: np.ndarray, detail: dict) -> np.ndarray:
+def dequantize(y: np.ndarray, detail: dict) -> np.ndarray:
+    """A tensor's int8/uint8 values -> float32 through its scale and zero point."""
     if detail["dtype"] in (np.float32, np.float16):
         return y.astype(np.float32)
     scale, zero_point = detail["quantization"]
@@ -62,9 +64,9 @@ def load_with(interpreter_class, path: Path, runtime: str, num_threads: int | No
     def run(batch: np.ndarray) -> np.ndarray:
         results = []
         for image in batch:  # exported graphs have batch 1
-            interpreter.set_tensor(inp["index"], _quantize(image[None], inp))
+            interpreter.set_tensor(inp["index"], quantize(image[None], inp))
             interpreter.invoke()
-            prob = _dequantize(interpreter.get_tensor(out["index"]), out)
+            prob = dequantize(interpreter.get_tensor(out["index"]), out)
             results.append(prob[0, ..., 0])
         return np.stack(results)
 
