@@ -6,6 +6,10 @@ import keras
 from keras import ops
 
 
+def _bce_per_image(y_true, y_pred):
+    return ops.mean(keras.losses.binary_crossentropy(y_true, y_pred), axis=(1, 2))
+
+
 @keras.saving.register_keras_serializable(package="skinseg")
 class BceDiceLoss(keras.losses.Loss):
     """Binary cross-entropy plus soft Dice: BCE gets pixels right, Dice keeps thin skin regions."""
@@ -17,12 +21,11 @@ class BceDiceLoss(keras.losses.Loss):
 
     def call(self, y_true, y_pred):
         y_true = ops.cast(y_true, y_pred.dtype)
-        bce = ops.mean(keras.losses.binary_crossentropy(y_true, y_pred), axis=(1, 2))
         axes = (1, 2, 3)
         intersection = ops.sum(y_true * y_pred, axis=axes)
         total = ops.sum(y_true, axis=axes) + ops.sum(y_pred, axis=axes)
         dice = 1.0 - (2.0 * intersection + self.smooth) / (total + self.smooth)
-        return bce + self.dice_weight * dice
+        return _bce_per_image(y_true, y_pred) + self.dice_weight * dice
 
     def get_config(self):
         return {**super().get_config(), "dice_weight": self.dice_weight, "smooth": self.smooth}
@@ -69,8 +72,7 @@ class BceLovaszLoss(keras.losses.Loss):
 
     def call(self, y_true, y_pred):
         y_true = ops.cast(y_true, y_pred.dtype)
-        bce = ops.mean(keras.losses.binary_crossentropy(y_true, y_pred), axis=(1, 2))
-        return bce + self.lovasz_weight * lovasz_two_class(y_true, y_pred)
+        return _bce_per_image(y_true, y_pred) + self.lovasz_weight * lovasz_two_class(y_true, y_pred)
 
     def get_config(self):
         return {**super().get_config(), "lovasz_weight": self.lovasz_weight}

@@ -154,6 +154,16 @@ def _load_initial_weights(model, init: str, arch: str) -> None:
     model.set_weights(source.get_weights())
 
 
+def _check_choices(config: TrainConfig) -> None:
+    """Refuse a loss or precision the library does not know, before the run folder is touched."""
+    from .losses import LOSSES
+
+    if config.loss not in LOSSES:
+        raise SkinsegError(f"unknown loss {config.loss!r}; available: {', '.join(LOSSES)}")
+    if config.precision not in ("float32", "mixed"):
+        raise SkinsegError(f"unknown precision {config.precision!r}; available: float32, mixed")
+
+
 def _build_model(config: TrainConfig):
     from .architectures import create_model
 
@@ -276,6 +286,8 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False, verbos
     # The strategy comes first: TensorFlow's multi-worker collectives must be set up before anything
     # else (such as building a model) starts its runtime.
     placement = plan(config.distributed, keras.backend.backend())
+    if not resume:
+        _check_choices(config)
     start = None if resume else _starting_weights(config)
     # Only the chief looks after the run folder; other workers read it when resuming.
     resuming = prepare_run_folder(out, resume, force) if placement.is_chief else resume
@@ -287,8 +299,6 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False, verbos
     keras.utils.set_random_seed(config.seed)
     if config.precision == "mixed":
         keras.mixed_precision.set_global_policy("mixed_float16")
-    elif config.precision != "float32":
-        raise SkinsegError(f"unknown precision {config.precision!r}; available: float32, mixed")
 
     train_samples, val_samples = _train_and_val_samples(config)
     if not val_samples:

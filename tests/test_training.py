@@ -59,6 +59,13 @@ def test_existing_run_is_not_overwritten_without_force(tmp_path):
     assert (run / "best.keras").read_bytes() == before
     train(_config(run, seed=4), force=True, verbose=0)
     assert (run / "best.keras").read_bytes() != before
+    # An unknown loss or precision is refused before --force clears the finished run.
+    after = (run / "best.keras").read_bytes()
+    for bad, message in ((dict(loss="dice"), "unknown loss 'dice'; available: bce-dice, bce-lovasz"),
+                         (dict(precision="bf16"), "unknown precision 'bf16'; available: float32, mixed")):
+        with pytest.raises(SkinsegError, match=message):
+            train(_config(run, **bad), force=True, verbose=0)
+        assert (run / "best.keras").read_bytes() == after
 
 
 def test_same_seed_repeats_the_run(tmp_path):
