@@ -36,6 +36,15 @@ def int8_tensors_by_layer(interpreter, layer_names) -> dict:
     return found
 
 
+def fused_activation(model, layer):
+    """The layer whose output an int8 tensor named after ``layer`` holds: its ``_relu`` when
+    TFLite fused that activation into it (batch norm followed by ReLU6), else the layer itself."""
+    relu = f"{layer.name.removesuffix('_bn')}_relu"
+    if layer.name.endswith("_bn") and relu in {other.name for other in model.layers}:
+        return model.get_layer(relu)
+    return layer
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("model", type=Path, help="the float .keras model")
@@ -62,12 +71,8 @@ def main() -> None:
     interpreter.allocate_tensors()
     image_input = interpreter.get_input_details()[0]
     tensors = int8_tensors_by_layer(interpreter, [layer.name for layer in model.layers])
-    names = {layer.name for layer in model.layers}
     layers = [layer for layer in model.layers if layer.name in tensors]
-    # The tensor after a fused activation holds the activation's output.
-    compared = [model.get_layer(f"{layer.name.removesuffix('_bn')}_relu")
-                if layer.name.endswith("_bn") and f"{layer.name.removesuffix('_bn')}_relu" in names else layer
-                for layer in layers]
+    compared = [fused_activation(model, layer) for layer in layers]
     probe = keras.Model(model.input, [layer.output for layer in compared])
 
     samples = load_dataset(args.dataset, args.data_dir).split(args.split)
