@@ -6,7 +6,7 @@ from .edgetpu import export_edgetpu
 from .savedmodel import export_savedmodel
 from .tflite import export_tflite
 
-CALIBRATION = frozenset({"io_type", "calib_samples", "calib_dataset", "calib_split", "calib_data_dir"})
+CALIBRATION = frozenset({"io_type", "calib_samples", "calib_dataset", "calib_split", "calib_data_dir", "equalize"})
 
 FORMATS = (
     ExportFormat("savedmodel", "_saved_model", frozenset(), ("none",), "tensorflow", export_savedmodel,

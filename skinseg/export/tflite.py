@@ -113,7 +113,7 @@ def check_builtin_only(path: Path) -> list[dict]:
 
 def export_tflite(model_path: Path, out: Path, quantize: str = "none", progress: bool = False,
                   io_type: str | None = None, calib_samples: int | None = None, calib_dataset: str | None = None,
-                  calib_split: str | None = None, calib_data_dir: str | None = None,
+                  calib_split: str | None = None, calib_data_dir: str | None = None, equalize: bool = True,
                   fmt: str = "tflite") -> ExportResult:
     from ..keras_io import load_keras_model
 
@@ -125,6 +125,11 @@ def export_tflite(model_path: Path, out: Path, quantize: str = "none", progress:
         calibration, calib_info = calibration_set(model_path, model.input_shape[1], calib_samples, calib_dataset, calib_split,
                                                   calib_data_dir, progress=progress)
         calib_info["io_type"] = io_type or "uint8"
+        if equalize:
+            from .equalize import equalize_ranges
+
+            # In place on this process's copy; the .keras file is untouched and stays the reference.
+            calib_info["equalized"] = equalize_ranges(model, calibration)
     data = convert(model, model_path, quantize, io_type, calibration)
     notes = []
     if quantize == "dynamic":
@@ -145,6 +150,10 @@ def export_tflite(model_path: Path, out: Path, quantize: str = "none", progress:
     notes.insert(0, f"{len(ops)} ops, all TFLite builtins")
     if calib_info:
         notes.append(f"calibrated on {calib_info['samples']} images of {calib_info['dataset']}/{calib_info['split']}")
+        equalized = calib_info.get("equalized")
+        if equalized and equalized["channels_scaled"]:
+            notes.append(f"ranges equalized after {equalized['pairs']} ReLUs: {equalized['channels_scaled']} of "
+                         f"{equalized['channels']} channels scaled up (median x{equalized['median_scale']})")
     return ExportResult(path=out, format=fmt, quantize=quantize, size_bytes=len(data), metadata=metadata, notes=notes)
 
 
