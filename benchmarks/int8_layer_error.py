@@ -7,7 +7,9 @@
 Runs the int8 file with every intermediate tensor kept, dequantizes each one and compares it with
 the float model's output of the same layer on the same images: RMS(int8 - float) / RMS(float),
 averaged over the images. TFLite fuses ReLU6 into the layer before it, so a layer followed by
-``<name>_relu`` is compared after that activation. Pratheepan's test split is not used.
+``<name>_relu`` is compared after that activation. When the file's metadata says the exporter
+equalized ranges, the float model is equalized the same way (same calibration images) first, so
+rescaled layers compare in the units the int8 graph holds. Pratheepan's test split is not used.
 """
 
 from __future__ import annotations
@@ -60,13 +62,22 @@ def main() -> None:
     from ai_edge_litert.interpreter import Interpreter
 
     from skinseg.datasets import load_dataset
+    from skinseg.export.equalize import equalize_ranges
+    from skinseg.export.tflite import calibration_set
     from skinseg.images import read_image
     from skinseg.keras_io import load_keras_model
     from skinseg.runtime import preprocess
     from skinseg.runtime.tflite import dequantize, quantize
+    from skinseg.tflite_file import read_metadata
 
     model = load_keras_model(args.model)
     size = model.input_shape[1:3]
+    calibration = read_metadata(args.int8).get("calibration") or {}
+    if calibration.get("equalized"):
+        # The exporter rescaled channels before converting; compare each layer in those units.
+        images, _ = calibration_set(args.model, size[0], calibration["samples"], calibration["dataset"],
+                                    calibration["split"], args.data_dir if args.dataset == calibration["dataset"] else None)
+        equalize_ranges(model, images)
     interpreter = Interpreter(model_path=str(args.int8), experimental_preserve_all_tensors=True)
     interpreter.allocate_tensors()
     image_input = interpreter.get_input_details()[0]

@@ -25,7 +25,7 @@ def _images(split, count, size=256):
     return [preprocess(read_image(s.image), (size, size)) for s in samples]
 
 
-def test_pairs_follow_padding_and_skip_shared_unnormalised_or_transposed_consumers():
+def test_pairs_follow_padding_and_skip_shared_unnormalised_grouped_or_transposed_consumers():
     import keras
 
     layers = keras.layers
@@ -41,6 +41,8 @@ def test_pairs_follow_padding_and_skip_shared_unnormalised_or_transposed_consume
     x = layers.ReLU(name="plain_relu")(layers.Add()([left, right]))  # no batch norm before it
     x = layers.Conv2D(8, 1, name="c")(x)
     x = layers.ReLU(6.0, name="c_relu")(layers.BatchNormalization(name="c_bn")(x))
+    x = layers.Conv2D(8, 1, groups=2, name="grouped")(x)  # each group sees half the channels: skipped
+    x = layers.ReLU(6.0, name="g_relu")(layers.BatchNormalization(name="g_bn")(x))
     x = layers.Conv2DTranspose(1, 2, strides=2, name="up")(x)  # its kernel axes differ: skipped
     model = keras.Model(inputs, x)
 

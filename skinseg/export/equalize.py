@@ -69,7 +69,10 @@ def equalizable_pairs(model) -> list[Pair]:
         while len(after) == 1 and isinstance(after[0], keras.layers.ZeroPadding2D):
             after = consumers.get(after[0].name, [])
         # Exact types: Conv2DTranspose subclasses Conv2D but lays its kernel out differently.
-        if len(after) == 1 and type(after[0]) in (keras.layers.Conv2D, keras.layers.DepthwiseConv2D):
+        if len(after) != 1 or type(after[0]) not in (keras.layers.Conv2D, keras.layers.DepthwiseConv2D):
+            continue
+        channels_last = norm.axis in (-1, len(norm.input.shape) - 1)
+        if channels_last and getattr(after[0], "groups", 1) == 1:
             pairs.append(Pair(norm, relu, after[0]))
     return pairs
 
