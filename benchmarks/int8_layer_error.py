@@ -17,34 +17,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-
-def int8_tensors_by_layer(interpreter, layer_names) -> dict:
-    """Keras layer name -> the 4-D quantized tensors whose (last fused) name carries it."""
-    found = {}
-    longest_first = sorted(layer_names, key=len, reverse=True)
-    for tensor in interpreter.get_tensor_details():
-        if len(tensor["shape"]) != 4 or not tensor["quantization"][0]:
-            continue
-        name = tensor["name"].split(";")[-1] + "/"
-        for layer in longest_first:
-            if re.search(rf"(^|/){re.escape(layer)}(_\d+)?/", name):
-                found.setdefault(layer, []).append(tensor)
-                break
-    return found
-
-
-def fused_activation(model, layer):
-    """The layer whose output an int8 tensor named after ``layer`` holds: its ``_relu`` when
-    TFLite fused that activation into it (batch norm followed by ReLU6), else the layer itself."""
-    relu = f"{layer.name.removesuffix('_bn')}_relu"
-    if layer.name.endswith("_bn") and relu in {other.name for other in model.layers}:
-        return model.get_layer(relu)
-    return layer
 
 
 def main() -> None:
@@ -63,6 +38,7 @@ def main() -> None:
 
     from skinseg.datasets import load_dataset
     from skinseg.export.equalize import equalize_ranges
+    from skinseg.export.graph import consumers, fused_activation, int8_tensors_by_layer
     from skinseg.export.tflite import calibration_set
     from skinseg.images import read_image
     from skinseg.keras_io import load_keras_model
@@ -83,7 +59,8 @@ def main() -> None:
     image_input = interpreter.get_input_details()[0]
     tensors = int8_tensors_by_layer(interpreter, [layer.name for layer in model.layers])
     layers = [layer for layer in model.layers if layer.name in tensors]
-    compared = [fused_activation(model, layer) for layer in layers]
+    users = consumers(model)
+    compared = [fused_activation(model, layer, users) for layer in layers]
     probe = keras.Model(model.input, [layer.output for layer in compared])
 
     samples = load_dataset(args.dataset, args.data_dir).split(args.split)

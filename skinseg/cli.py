@@ -261,13 +261,16 @@ def verify(reference, candidate, dataset=None, data_dir=None, split="test", max_
 @click.option("--equalize/--no-equalize", default=None,
               help="int8 only: rescale narrow ReLU channels so int8 resolves them better; the float "
                    "function is unchanged [default: on].")
+@click.option("--bias-correction/--no-bias-correction", default=None,
+              help="int8 only: measure each convolution's mean int8 error on the calibration images and "
+                   "take it out [default: on].")
 @click.option("--out", type=click.Path(), default=None, help="Output path [default: beside the model].")
 @click.option("--force", is_flag=True, help="Overwrite an existing artifact.")
 @click.option("--verify", "verify_after", is_flag=True, help="Run 'skinseg verify' on the artifact right after.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the result as JSON.")
 @click.option("--quiet", is_flag=True)
 def export(model, format_, quantize, io_type, calib_samples, calib_dataset, calib_split, calib_data_dir, equalize,
-           out, force, verify_after, json_path, quiet):
+           bias_correction, out, force, verify_after, json_path, quiet):
     """Export a trained model to SavedModel, TFLite or Edge TPU, with embedded metadata."""
     from .backend import use_backend
     from .export import export_model
@@ -276,7 +279,8 @@ def export(model, format_, quantize, io_type, calib_samples, calib_dataset, cali
 
     result = export_model(model, format_, out, quantize=quantize, force=force, progress=not quiet, io_type=io_type,
                           calib_samples=calib_samples, calib_dataset=calib_dataset, calib_split=calib_split,
-                          calib_data_dir=calib_data_dir, equalize=equalize)
+                          calib_data_dir=calib_data_dir, equalize=equalize,
+                          bias_correction=bias_correction)
     click.echo(f"{result.format} ({result.quantize}) -> {result.path}  {result.size_bytes / 1e6:.2f} MB")
     for note in result.notes:
         click.echo(f"  {note}")

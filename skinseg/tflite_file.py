@@ -24,6 +24,7 @@ METADATA_NAME = "skinseg"
 _MODEL_OPERATOR_CODES, _MODEL_SUBGRAPHS, _MODEL_BUFFERS, _MODEL_METADATA = 1, 2, 4, 6
 _OPCODE_DEPRECATED_BUILTIN, _OPCODE_CUSTOM, _OPCODE_VERSION, _OPCODE_BUILTIN = 0, 1, 2, 3
 _SUBGRAPH_OPERATORS = 3
+_OPERATOR_OPCODE, _OPERATOR_INPUTS, _OPERATOR_OUTPUTS = 0, 1, 2
 _METADATA_NAME, _METADATA_BUFFER = 0, 1
 _BUFFER_DATA, _BUFFER_OFFSET, _BUFFER_SIZE = 0, 1, 2
 
@@ -38,6 +39,14 @@ def _tables(table: flatbuffers.table.Table, slot: int) -> list[flatbuffers.table
         return []
     start = table.Vector(o)
     return [flatbuffers.table.Table(table.Bytes, table.Indirect(start + 4 * i)) for i in range(table.VectorLen(o))]
+
+
+def _ints(table: flatbuffers.table.Table, slot: int) -> list[int]:
+    o = _field(table, slot)
+    if not o:
+        return []
+    start = table.Vector(o)
+    return [table.Get(N.Int32Flags, start + 4 * i) for i in range(table.VectorLen(o))]
 
 
 def _string(table, slot) -> str | None:
@@ -115,7 +124,8 @@ def _builtin_names() -> dict[int, str]:
 
 @_corrupt_is_an_error
 def operators(path: str | os.PathLike) -> list[dict]:
-    """Every operator of every subgraph, in order: ``{"op": name, "version": n, "custom": bool}``.
+    """Every operator of every subgraph, in order: ``{"op": name, "version": n, "custom": bool,
+    "inputs": [tensor index, ...], "outputs": [...]}`` (-1 marks an omitted optional input).
 
     Custom ops (Flex ops among them, named ``Flex...``) keep their custom code as name.
     """
@@ -131,5 +141,6 @@ def operators(path: str | os.PathLike) -> list[dict]:
     result = []
     for subgraph in _tables(model, _MODEL_SUBGRAPHS):
         for op in _tables(subgraph, _SUBGRAPH_OPERATORS):
-            result.append(codes[_scalar(op, 0, N.Uint32Flags)])
+            result.append({**codes[_scalar(op, _OPERATOR_OPCODE, N.Uint32Flags)],
+                           "inputs": _ints(op, _OPERATOR_INPUTS), "outputs": _ints(op, _OPERATOR_OUTPUTS)})
     return result

@@ -111,6 +111,8 @@ def test_16x8_conversion_has_int16_activations_and_tracks_the_float_model(tiny_r
     (["--format", "tflite", "--quantize", "int4"], "no quantize mode 'int4'; available: none, float16, dynamic, int8"),
     (["--format", "savedmodel", "--calib-samples", "5"], "format 'savedmodel' does not accept --calib-samples"),
     (["--format", "tflite", "--quantize", "float16", "--io-type", "int8"], "--io-type only work with --quantize int8"),
+    (["--format", "tflite", "--quantize", "dynamic", "--no-bias-correction"],
+     "--bias-correction only work with --quantize int8"),
     (["--format", "tflite", "--quantize", "int8", "--calib-samples", "0"], "empty calibration set"),
     (["--format", "tflite", "--quantize", "int8", "--io-type", "int16"], "unknown --io-type 'int16'"),
 ])

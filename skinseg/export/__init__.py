@@ -65,7 +65,7 @@ def check_options(fmt: ExportFormat, quantize: str | None, options: dict) -> str
     if unknown:
         flags = ", ".join("--" + k.replace("_", "-") for k in sorted(unknown))
         raise SkinsegError(f"format {fmt.name!r} does not accept {flags}")
-    calibration = {k for k in given if k.startswith("calib") or k in ("io_type", "equalize")}
+    calibration = {k for k in given if k.startswith("calib") or k in ("io_type", "equalize", "bias_correction")}
     if calibration and quantize != "int8":
         flags = ", ".join("--" + k.replace("_", "-") for k in sorted(calibration))
         raise SkinsegError(f"{flags} only work with --quantize int8")

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .graph import consumers, producer
+
 MAX_SCALE = 16.0  # a dead channel (range ~0) is not worth shrinking its weights 1000x
 BATCH = 8
 
@@ -40,34 +42,22 @@ class Pair:
         return isinstance(self.consumer, keras.layers.DepthwiseConv2D)
 
 
-def _inputs(layer) -> list:
-    return layer.input if isinstance(layer.input, (list, tuple)) else [layer.input]
-
-
-def _producer(tensor):
-    return tensor._keras_history[0]
-
-
 def equalizable_pairs(model) -> list[Pair]:
     """Every batch norm -> ReLU whose output feeds exactly one convolution (through padding only)."""
     import keras
 
-    consumers: dict[str, list] = {}
-    for layer in model.layers:
-        for tensor in _inputs(layer):
-            if hasattr(tensor, "_keras_history"):
-                consumers.setdefault(_producer(tensor).name, []).append(layer)
+    users = consumers(model)
     pairs = []
     for relu in model.layers:
         if not isinstance(relu, keras.layers.ReLU) or relu.negative_slope or relu.threshold:
             continue
-        norm = _producer(relu.input)
+        norm = producer(relu.input)
         if (not isinstance(norm, keras.layers.BatchNormalization) or not (norm.scale and norm.center)
-                or len(consumers.get(norm.name, [])) != 1):
+                or len(users.get(norm.name, [])) != 1):
             continue
-        after = consumers.get(relu.name, [])
+        after = users.get(relu.name, [])
         while len(after) == 1 and isinstance(after[0], keras.layers.ZeroPadding2D):
-            after = consumers.get(after[0].name, [])
+            after = users.get(after[0].name, [])
         # Exact types: Conv2DTranspose subclasses Conv2D but lays its kernel out differently.
         if len(after) != 1 or type(after[0]) not in (keras.layers.Conv2D, keras.layers.DepthwiseConv2D):
             continue

@@ -6,7 +6,8 @@ from .edgetpu import export_edgetpu
 from .savedmodel import export_savedmodel
 from .tflite import export_tflite
 
-CALIBRATION = frozenset({"io_type", "calib_samples", "calib_dataset", "calib_split", "calib_data_dir", "equalize"})
+CALIBRATION = frozenset({"io_type", "calib_samples", "calib_dataset", "calib_split", "calib_data_dir", "equalize",
+                         "bias_correction"})
 
 FORMATS = (
     ExportFormat("savedmodel", "_saved_model", frozenset(), ("none",), "tensorflow", export_savedmodel,

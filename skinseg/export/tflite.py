@@ -114,7 +114,7 @@ def check_builtin_only(path: Path) -> list[dict]:
 def export_tflite(model_path: Path, out: Path, quantize: str = "none", progress: bool = False,
                   io_type: str | None = None, calib_samples: int | None = None, calib_dataset: str | None = None,
                   calib_split: str | None = None, calib_data_dir: str | None = None, equalize: bool = True,
-                  fmt: str = "tflite") -> ExportResult:
+                  bias_correction: bool = True, fmt: str = "tflite") -> ExportResult:
     from ..keras_io import load_keras_model
 
     if io_type is not None and io_type not in IO_TYPES:
@@ -131,6 +131,12 @@ def export_tflite(model_path: Path, out: Path, quantize: str = "none", progress:
             # In place on this process's copy; the .keras file is untouched and stays the reference.
             calib_info["equalized"] = equalize_ranges(model, calibration)
     data = convert(model, model_path, quantize, io_type, calibration)
+    if quantize == "int8" and bias_correction:
+        from .bias_correction import correct_biases
+
+        calib_info["bias_corrected"] = correct_biases(model, data, calibration)
+        if calib_info["bias_corrected"]["layers"]:
+            data = convert(model, model_path, quantize, io_type, calibration)
     notes = []
     if quantize == "dynamic":
         data, restored = dequantize_hybrid_transpose_conv(data)
@@ -154,6 +160,10 @@ def export_tflite(model_path: Path, out: Path, quantize: str = "none", progress:
         if equalized and equalized["channels_scaled"]:
             notes.append(f"ranges equalized after {equalized['pairs']} ReLUs: {equalized['channels_scaled']} of "
                          f"{equalized['channels']} channels scaled up (median x{equalized['median_scale']})")
+        corrected = calib_info.get("bias_corrected")
+        if corrected and corrected["layers"]:
+            notes.append(f"biases corrected in {corrected['layers']} convolutions "
+                         f"(mean shift {corrected['mean_abs_shift']:g})")
     return ExportResult(path=out, format=fmt, quantize=quantize, size_bytes=len(data), metadata=metadata, notes=notes)
 
 

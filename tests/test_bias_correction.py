@@ -1,0 +1,88 @@
+"""Bias correction after int8 conversion: each convolution's own mean int8 error is measured and removed."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import skinseg
+from skinseg.export.bias_correction import _interpreter, _layers, _operators, correct_biases, measure_shifts
+from skinseg.export.equalize import equalize_ranges
+from skinseg.export.tflite import convert
+from skinseg.keras_io import load_keras_model
+from skinseg.tflite_file import operators, read_metadata
+
+from conftest import PRATHEEPAN, run_cli
+from test_equalize import _images
+
+SHIPPED = Path(skinseg.__file__).parent / "shipped"
+
+
+def test_operators_carry_their_tensor_indices():
+    ops = operators(SHIPPED / "skinseg-lite-int8.tflite")
+    assert ops[0]["op"] == "QUANTIZE" and len(ops[0]["inputs"]) == 1 and len(ops[0]["outputs"]) == 1
+    conv = next(op for op in ops if op["op"] == "CONV_2D")
+    assert conv["inputs"][0] == ops[0]["outputs"][0]  # edge-unet's stem reads the quantized image
+    produced = [t for op in ops for t in op["outputs"]]
+    assert len(produced) == len(set(produced))
+
+
+@pytest.mark.parametrize("name,convolutions,float_fed", [("skinseg-lite", 27, "stem_conv"),
+                                                         ("skinseg-mobile", 36, None)])
+def test_every_convolution_with_batch_norm_is_matched_to_its_int8_tensors(name, convolutions, float_fed):
+    model = load_keras_model(SHIPPED / f"{name}.keras")
+    images = _images("train", 2)
+    data = convert(model, SHIPPED / f"{name}.keras", "int8", calibration=images)
+    layers = _layers(model, _interpreter(data), _operators(data))
+    assert len(layers) == convolutions
+    # Only a convolution reading the quantized image takes the float model's input instead:
+    # edge-unet's stem, into which the converter folds the 1/255 scaling.
+    assert [layer.conv.name for layer in layers if layer.source is None] == ([float_fed] if float_fed else [])
+
+
+def test_correction_removes_the_mean_error_of_each_convolution_on_real_photos():
+    import keras
+
+    path = SHIPPED / "skinseg-mobile.keras"
+    model = load_keras_model(path)
+    images = _images("train", 12)
+    equalize_ranges(model, images)
+    reference = keras.models.clone_model(model)
+    reference.set_weights(model.get_weights())
+    before = convert(model, path, "int8", calibration=images)
+    summary = correct_biases(model, before, images)
+    assert summary["layers"] == 36 and summary["skipped"] == [] and summary["mean_abs_shift"] > 0
+    after = convert(model, path, "int8", calibration=images)
+    # Against the uncorrected float layers, the corrected file's own shifts are a fraction of the old.
+    old = np.concatenate([np.abs(layer.shift) for layer in measure_shifts(reference, before, images)])
+    new = np.concatenate([np.abs(layer.shift) for layer in measure_shifts(reference, after, images)])
+    assert old.mean() == pytest.approx(summary["mean_abs_shift"], rel=0.01)
+    assert new.mean() < old.mean() / 3
+
+
+def test_int8_export_corrects_biases_by_default_and_records_it(tiny_run, tmp_path):
+    common = ["-m", tiny_run / "best.keras", "--format", "tflite", "--quantize", "int8", "--calib-samples", "4",
+              "--calib-data-dir", PRATHEEPAN]
+    result = run_cli("export", *common, "--out", tmp_path / "on.tflite", check=True)
+    assert "biases corrected in" in result.stdout
+    corrected = read_metadata(tmp_path / "on.tflite")["calibration"]["bias_corrected"]
+    assert corrected["layers"] > 0 and corrected["images"] == 4
+    result = run_cli("export", *common, "--no-bias-correction", "--out", tmp_path / "off.tflite", check=True)
+    assert "biases corrected" not in result.stdout
+    assert "bias_corrected" not in read_metadata(tmp_path / "off.tflite")["calibration"]
+
+
+@pytest.mark.slow
+def test_corrected_int8_mobile_384_agrees_with_its_float_model_better_on_val(tmp_path):
+    """The reason it is on by default, on real photos the calibration never saw."""
+    from skinseg.export import export_model
+    from skinseg.verification import verify
+
+    model = SHIPPED / "skinseg-mobile-384.keras"
+    agreement = {}
+    for corrected in (False, True):
+        path = export_model(model, "tflite", tmp_path / f"{corrected}.tflite", quantize="int8",
+                            bias_correction=corrected, calib_dataset="pratheepan",
+                            calib_data_dir=str(PRATHEEPAN)).path
+        agreement[corrected] = verify(model, path, split="val", data_dir=str(PRATHEEPAN))["pixel_agreement"]
+    assert agreement[True] > agreement[False] + 0.001
