@@ -10,9 +10,9 @@ from skinseg.export.bias_correction import _interpreter, _layers, _operators, co
 from skinseg.export.equalize import equalize_ranges
 from skinseg.export.tflite import convert
 from skinseg.keras_io import load_keras_model
-from skinseg.tflite_file import operators, read_metadata
+from skinseg.tflite_file import operators
 
-from conftest import PRATHEEPAN, run_cli
+from conftest import PRATHEEPAN
 from test_equalize import _images
 
 SHIPPED = Path(skinseg.__file__).parent / "shipped"
@@ -58,18 +58,6 @@ def test_correction_removes_the_mean_error_of_each_convolution_on_real_photos():
     new = np.concatenate([np.abs(layer.shift) for layer in measure_shifts(reference, after, images)])
     assert old.mean() == pytest.approx(summary["mean_abs_shift"], rel=0.01)
     assert new.mean() < old.mean() / 3
-
-
-def test_int8_export_corrects_biases_by_default_and_records_it(tiny_run, tmp_path):
-    common = ["-m", tiny_run / "best.keras", "--format", "tflite", "--quantize", "int8", "--calib-samples", "4",
-              "--calib-data-dir", PRATHEEPAN]
-    result = run_cli("export", *common, "--out", tmp_path / "on.tflite", check=True)
-    assert "biases corrected in" in result.stdout
-    corrected = read_metadata(tmp_path / "on.tflite")["calibration"]["bias_corrected"]
-    assert corrected["layers"] > 0 and corrected["images"] == 4
-    result = run_cli("export", *common, "--no-bias-correction", "--out", tmp_path / "off.tflite", check=True)
-    assert "biases corrected" not in result.stdout
-    assert "bias_corrected" not in read_metadata(tmp_path / "off.tflite")["calibration"]
 
 
 @pytest.mark.slow

@@ -9,9 +9,8 @@ import skinseg
 from skinseg.export import export_model
 from skinseg.export.equalize import channel_maxima, equalizable_pairs, equalize_ranges
 from skinseg.keras_io import load_keras_model
-from skinseg.tflite_file import read_metadata
 
-from conftest import PRATHEEPAN, last_line, run_cli
+from conftest import PRATHEEPAN
 
 MOBILE = Path(skinseg.__file__).parent / "shipped" / "skinseg-mobile.keras"
 
@@ -74,24 +73,6 @@ def test_equalized_mobile_model_keeps_its_float_outputs_and_widens_narrow_channe
             np.testing.assert_allclose(new[live], old.max(), rtol=1e-3)
         else:  # halfway (geometrically), sparing the convolution's weights
             np.testing.assert_allclose(new[live], np.sqrt(old[live] * old.max()), rtol=1e-3)
-
-
-def test_int8_export_equalizes_by_default_and_records_it(tiny_run, tmp_path):
-    common = ["-m", tiny_run / "best.keras", "--format", "tflite", "--quantize", "int8", "--calib-samples", "4",
-              "--calib-data-dir", PRATHEEPAN]
-    result = run_cli("export", *common, "--out", tmp_path / "on.tflite", check=True)
-    assert "ranges equalized after" in result.stdout
-    equalized = read_metadata(tmp_path / "on.tflite")["calibration"]["equalized"]
-    assert equalized["pairs"] > 0 and equalized["images"] == 4
-
-    result = run_cli("export", *common, "--no-equalize", "--out", tmp_path / "off.tflite", check=True)
-    assert "ranges equalized" not in result.stdout
-    assert "equalized" not in read_metadata(tmp_path / "off.tflite")["calibration"]
-
-    refused = run_cli("export", "-m", tiny_run / "best.keras", "--format", "tflite", "--quantize", "float16",
-                      "--no-equalize", "--out", tmp_path / "f16.tflite")
-    assert refused.returncode == 1 and "--equalize only work with --quantize int8" in last_line(refused.stderr)
-    assert not (tmp_path / "f16.tflite").exists()
 
 
 @pytest.mark.slow

@@ -87,6 +87,21 @@ def test_int8_io_type_int8(tiny_run, tmp_path):
     assert Interpreter(model_path=str(path)).get_input_details()[0]["dtype"] == np.int8
 
 
+def test_int8_export_equalizes_and_corrects_biases_by_default_records_both_and_each_can_be_off(tiny_run, tmp_path):
+    common = ["-m", tiny_run / "best.keras", "--format", "tflite", "--quantize", "int8", "--calib-samples", "4",
+              "--calib-data-dir", PRATHEEPAN]
+    result = run_cli("export", *common, "--out", tmp_path / "default.tflite", check=True)
+    assert "ranges equalized after" in result.stdout and "biases corrected in" in result.stdout
+    calibration = read_metadata(tmp_path / "default.tflite")["calibration"]
+    assert calibration["equalized"]["pairs"] > 0 and calibration["equalized"]["images"] == 4
+    assert calibration["bias_corrected"]["layers"] > 0 and calibration["bias_corrected"]["images"] == 4
+    for flag, note, key in (("--no-equalize", "ranges equalized", "equalized"),
+                            ("--no-bias-correction", "biases corrected", "bias_corrected")):
+        out = tmp_path / f"{key}.tflite"
+        result = run_cli("export", *common, flag, "--out", out, check=True)
+        assert note not in result.stdout and key not in read_metadata(out)["calibration"]
+
+
 def test_16x8_conversion_has_int16_activations_and_tracks_the_float_model(tiny_run):
     """The benchmark-only 16x8 branch of convert(): 8-bit weights, 16-bit activations, float I/O."""
     from skinseg.export.tflite import calibration_set, convert
@@ -113,6 +128,7 @@ def test_16x8_conversion_has_int16_activations_and_tracks_the_float_model(tiny_r
     (["--format", "tflite", "--quantize", "float16", "--io-type", "int8"], "--io-type only work with --quantize int8"),
     (["--format", "tflite", "--quantize", "dynamic", "--no-bias-correction"],
      "--bias-correction only work with --quantize int8"),
+    (["--format", "tflite", "--quantize", "float16", "--no-equalize"], "--equalize only work with --quantize int8"),
     (["--format", "tflite", "--quantize", "int8", "--calib-samples", "0"], "empty calibration set"),
     (["--format", "tflite", "--quantize", "int8", "--io-type", "int16"], "unknown --io-type 'int16'"),
 ])
