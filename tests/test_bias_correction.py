@@ -27,16 +27,18 @@ def test_operators_carry_their_tensor_indices():
     assert len(produced) == len(set(produced))
 
 
-@pytest.mark.parametrize("name,convolutions,float_fed", [("skinseg-lite", 27, "stem_conv"),
-                                                         ("skinseg-mobile", 36, None)])
-def test_every_convolution_with_batch_norm_is_matched_to_its_int8_tensors(name, convolutions, float_fed):
+@pytest.mark.parametrize("name,io_type,convolutions,float_fed", [("skinseg-lite", "uint8", 27, "stem_conv"),
+                                                                 ("skinseg-lite", "int8", 27, "stem_conv"),
+                                                                 ("skinseg-mobile", "uint8", 36, None)])
+def test_every_convolution_with_batch_norm_is_matched_to_its_int8_tensors(name, io_type, convolutions, float_fed):
     model = load_keras_model(SHIPPED / f"{name}.keras")
     images = _images("train", 2)
-    data = convert(model, SHIPPED / f"{name}.keras", "int8", calibration=images)
+    data = convert(model, SHIPPED / f"{name}.keras", "int8", io_type, calibration=images)
     layers = _layers(model, _interpreter(data), _operators(data))
     assert len(layers) == convolutions
-    # Only a convolution reading the quantized image takes the float model's input instead:
-    # edge-unet's stem, into which the converter folds the 1/255 scaling.
+    # Only a convolution reading the image takes the float model's input instead: edge-unet's
+    # stem, into which the converter folds the 1/255 scaling, whether the image arrives as uint8
+    # (through a QUANTIZE op) or as int8 (the graph's input itself).
     assert [layer.conv.name for layer in layers if layer.source is None] == ([float_fed] if float_fed else [])
 
 

@@ -72,6 +72,7 @@ def _layers(model, interpreter, ops) -> list[_Layer]:
     tensors = int8_tensors_by_layer(interpreter, [layer.name for layer in model.layers])
     details = {t["index"]: t for t in interpreter.get_tensor_details()}
     made_by = {out: op for op in ops for out in op["outputs"]}
+    graph_inputs = {detail["index"] for detail in interpreter.get_input_details()}
     found = []
     for norm in model.layers:
         if not isinstance(norm, keras.layers.BatchNormalization) or not norm.center:
@@ -85,10 +86,11 @@ def _layers(model, interpreter, ops) -> list[_Layer]:
             if op is None or op["op"] not in CONVOLUTIONS or tuple(tensor["shape"][1:]) != tuple(after.output.shape[1:]):
                 continue
             source = details[op["inputs"][0]]
-            # The graph's input is quantized losslessly (whole pixel values) but any scaling that
-            # follows may be folded into the first convolution: give that one the float input.
+            # The image reaches int8 losslessly (whole pixel values), but the scaling that follows
+            # may be folded into the first convolution: give that one the float input.
             feeder = made_by.get(source["index"])
-            found.append(_Layer(norm, conv, after, tensor, None if feeder and feeder["op"] == "QUANTIZE" else source))
+            reads_image = source["index"] in graph_inputs or (feeder is not None and feeder["op"] == "QUANTIZE")
+            found.append(_Layer(norm, conv, after, tensor, None if reads_image else source))
             break
     return found
 
