@@ -27,6 +27,7 @@ def test_operators_carry_their_tensor_indices():
     assert len(produced) == len(set(produced))
 
 
+@pytest.mark.slow  # one conversion per shipped model
 @pytest.mark.parametrize("name,io_type,convolutions,float_fed", [("skinseg-lite", "uint8", 27, "stem_conv"),
                                                                  ("skinseg-lite", "int8", 27, "stem_conv"),
                                                                  ("skinseg-mobile", "uint8", 36, None)])
@@ -42,6 +43,7 @@ def test_every_convolution_with_batch_norm_is_matched_to_its_int8_tensors(name, 
     assert [layer.conv.name for layer in layers if layer.source is None] == ([float_fed] if float_fed else [])
 
 
+@pytest.mark.slow  # three int8 conversions of skinseg-mobile
 def test_correction_removes_the_mean_error_of_each_convolution_on_real_photos():
     import keras
 

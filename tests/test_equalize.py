@@ -48,6 +48,7 @@ def test_pairs_follow_padding_and_skip_shared_unnormalised_grouped_or_transposed
     assert [(p.norm.name, p.consumer.name, p.depthwise) for p in equalizable_pairs(model)] == [("a_bn", "dw", True)]
 
 
+@pytest.mark.slow  # 63 photos through skinseg-mobile, twice
 def test_equalized_mobile_model_keeps_its_float_outputs_and_widens_narrow_channels():
     model = load_keras_model(MOBILE)
     pairs = equalizable_pairs(model)

@@ -95,6 +95,7 @@ def test_several_datasets_with_oversampling(tmp_path):
     assert (result.train_samples, result.val_samples) == (2 * 3 + 2, 2 + 2)
 
 
+@pytest.mark.slow  # about 2 minutes of real training steps
 def test_batch_size_auto_probes_real_steps(tmp_path):
     result = run_cli("train", "--data-dir", PRATHEEPAN, "--arch", "edge-unet", "--width", "0.25", "--img-size", "32",
                      "--epochs", "1", "--limit", "8", "--batch-size", "auto", "--quiet", "--out", tmp_path / "r")
