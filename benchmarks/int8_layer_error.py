@@ -6,8 +6,8 @@
 
 Runs the int8 file with every intermediate tensor kept, dequantizes each one and compares it with
 the float model's output of the same layer on the same images: RMS(int8 - float) / RMS(float),
-averaged over the images. TFLite fuses ReLU6 into the layer before it, so a layer followed by
-``<name>_relu`` is compared after that activation. When the file's metadata says the exporter
+averaged over the images. TFLite fuses a ReLU into the layer before it, so a layer whose only
+consumer is a ReLU is compared after that activation. When the file's metadata says the exporter
 equalized ranges, the float model is equalized the same way (same calibration images) first, so
 rescaled layers compare in the units the int8 graph holds. Pratheepan's test split is not used.
 """
