@@ -36,15 +36,19 @@ def main() -> None:
     parser.add_argument("results", type=Path)
     parser.add_argument("--name", default="skinseg-lite")
     parser.add_argument("--description", default="")
+    parser.add_argument("--training", default=None,
+                        help="script that reproduces the run [default: benchmarks/train_ARCH.sh]")
     args = parser.parse_args()
     results = json.loads(args.results.read_text())
+    from rebuild_graph import rebuilt
     from skinseg.export import export_model
     from skinseg.files import atomic_write_json
     from skinseg.keras_io import load_keras_model, save_keras_model
 
     SHIPPED.mkdir(exist_ok=True)
     run_config = json.loads((args.run / "config.json").read_text())["config"]
-    model = load_keras_model(args.run / "best.keras")
+    # the shipped graph is the builder's current one (same outputs, checked)
+    model = rebuilt(load_keras_model(args.run / "best.keras"), run_config)
     keras_path = SHIPPED / f"{args.name}.keras"
     save_keras_model(model, keras_path)
     # The run's config.json must sit beside the model for the export metadata; copy it over.
@@ -56,7 +60,9 @@ def main() -> None:
     size = run_config["img_size"]
     arch = run_config["arch"]
     common = {"architecture": arch, "width": run_config["width"], "input_size": [size, size],
-              "training": f"benchmarks/train_{arch.replace('-', '_')}.sh", "licence_notes": "docs/model-card.md"}
+              "arch_options": run_config.get("arch_options", {}),
+              "training": args.training or f"benchmarks/train_{arch.replace('-', '_')}.sh",
+              "licence_notes": "docs/model-card.md"}
     suffix = f"; {args.description}" if args.description else ""
     index = SHIPPED / "models.json"
     entries = json.loads(index.read_text()) if index.exists() else {}

@@ -63,6 +63,9 @@ data_dir_option = click.option("--data-dir", type=click.Path(file_okay=False), h
 @click.option("--arch", default="segnet", show_default=True, help="Architecture name (see 'skinseg plugins').")
 @click.option("--width", default=1.0, show_default=True, help="Width multiplier of every layer.")
 @click.option("--img-size", default=256, show_default=True, help="Square input size in pixels.")
+@click.option("--arch-option", "arch_options", multiple=True,
+              help="KEY=VALUE passed to the architecture, repeatable; 'skinseg plugins' lists each one's options "
+                   "(e.g. upsample=resize).")
 @click.option("--epochs", default=None, type=int, help="Epochs to train [default: 50; on --resume, the run's own].")
 @click.option("--batch-size", default="8", show_default=True,
               help="Images per device and step, or 'auto' for the largest that fits in memory.")
@@ -91,7 +94,7 @@ data_dir_option = click.option("--data-dir", type=click.Path(file_okay=False), h
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its last.keras.")
 @click.option("--force", is_flag=True, help="Overwrite an existing run folder.")
 @click.option("--quiet", is_flag=True, help="No per-epoch progress.")
-def train(datasets, data_dir, split, subset, split_ratios, split_seed, arch, width, img_size, epochs, batch_size,
+def train(datasets, data_dir, split, subset, split_ratios, split_seed, arch, width, img_size, arch_options, epochs, batch_size,
           learning_rate, loss, no_augment, min_scale, seed, precision, backend, limit, oversample, select_on, init, distributed,
           out, resume, force, quiet):
     """Train a model; the run folder gets best.keras, last.keras, metrics.csv and curves.png."""
@@ -121,12 +124,27 @@ def train(datasets, data_dir, split, subset, split_ratios, split_seed, arch, wid
                          split_ratios=ratios, split_seed=split_seed, arch=arch, width=width, img_size=img_size,
                          epochs=epochs or (0 if resume else 50), batch_size=batch_size, learning_rate=learning_rate, loss=loss,
                          augment=not no_augment, min_scale=min_scale, seed=seed, precision=precision, limit=limit,
-                         oversample=repeats, select_on=list(select_on), init=init, distributed=distributed)
+                         oversample=repeats, select_on=list(select_on), init=init, distributed=distributed,
+                         arch_options=_key_values("--arch-option", arch_options))
     verbose = 0 if quiet else (1 if sys.stdout.isatty() else 2)
     result = run_training(config, resume=resume, force=force, verbose=verbose)
     click.echo(f"trained {result.epochs_done} epochs on {result.train_samples} images ({result.placement}); best val "
                f"IoU {result.best_val_iou:.4f} at epoch {result.best_epoch}; run folder {result.run_dir}")
     click.echo(f"weights sha256 {result.weights_sha256}")
+
+
+def _key_values(option: str, items) -> dict:
+    """KEY=VALUE pairs; a value that reads as JSON (a number, true, false) is taken as such."""
+    values = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not (sep and key):
+            raise SkinsegError(f"{option} takes KEY=VALUE, got {item!r}")
+        try:
+            values[key] = json.loads(text)
+        except ValueError:
+            values[key] = text
+    return values
 
 
 def _metrics_table(result: dict) -> str:

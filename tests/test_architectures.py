@@ -20,6 +20,24 @@ def test_forward_save_load(name, tmp_path):
     np.testing.assert_allclose(np.asarray(again(batch)), prob, atol=1e-6)
 
 
+@pytest.mark.parametrize("name", ["edge-unet", "mobilenet-unet"])
+def test_resize_decoder_replaces_transposed_convolutions(name, tmp_path):
+    model = create_model(name, img_size=64, width=0.25, upsample="resize")
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert "Conv2DTranspose" not in kinds and kinds.count("UpSampling2D") == (5 if name == "edge-unet" else 4)
+    batch = np.random.default_rng(0).uniform(0, 255, (2, 64, 64, 3)).astype("float32")
+    # Called without `training`, as the SavedModel export calls it, batch norm must use its
+    # moving statistics (a Keras Resizing layer in the decoder would switch every one after it
+    # to batch statistics).
+    for layer in model.layers:
+        if type(layer).__name__ == "BatchNormalization":
+            layer.moving_mean.assign(np.full(layer.moving_mean.shape, 0.5, "float32"))
+    np.testing.assert_allclose(np.asarray(model(batch)), np.asarray(model(batch, training=False)), atol=1e-6)
+    assert not np.allclose(np.asarray(model(batch)), np.asarray(model(batch, training=True)), atol=1e-3)
+    with pytest.raises(SkinsegError, match="unknown upsample 'nearest'; available: transpose, resize"):
+        create_model(name, img_size=64, upsample="nearest")
+
+
 @pytest.mark.parametrize("loss", ["bce-dice", "bce-lovasz"])
 @pytest.mark.parametrize("name", architecture_names())
 def test_backward_reduces_loss(name, loss):
@@ -57,13 +75,18 @@ def test_bad_sizes_and_options_are_refused():
         create_model("unet")
 
 
+@pytest.mark.parametrize("upsample", ["transpose", "resize"])
 @pytest.mark.parametrize("name", ["edge-unet", "mobilenet-unet"])
-def test_edge_architectures_map_fully_onto_the_edge_tpu(name, tmp_path):
+def test_edge_architectures_map_fully_onto_the_edge_tpu(name, upsample, tmp_path):
     from skinseg.export import export_model
 
-    save_keras_model(create_model(name, img_size=64, width=0.5), tmp_path / "e.keras")
+    save_keras_model(create_model(name, img_size=64, width=0.5, upsample=upsample), tmp_path / "e.keras")
     result = export_model(tmp_path / "e.keras", "edgetpu", tmp_path / "e.tflite", calib_samples=2,
                           calib_data_dir=str(__import__("conftest").PRATHEEPAN))
     assert result.report["mapped_percent"] == 100.0
     ops = {row["op"] for row in result.report["ops"]}
-    assert "TRANSPOSE_CONV" in ops and "DEPTHWISE_CONV_2D" in ops and "TILE" not in ops
+    assert "DEPTHWISE_CONV_2D" in ops and "TILE" not in ops
+    up_op = "TRANSPOSE_CONV" if upsample == "transpose" else "RESIZE_BILINEAR"
+    assert up_op in ops and ({"TRANSPOSE_CONV", "RESIZE_BILINEAR"} - {up_op}).isdisjoint(ops)
+    # batch norm folded into the convolutions, none left in training mode
+    assert {"MEAN", "RSQRT", "ASSIGN_VARIABLE"}.isdisjoint(ops)

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from skinseg import SkinsegError
+from skinseg.keras_io import load_keras_model
 from skinseg.training import TrainConfig, train
 
 from conftest import PRATHEEPAN, last_line, run_cli
@@ -84,15 +85,26 @@ def test_cli_errors_are_one_line(tmp_path):
     assert "Traceback" not in result.stderr
     nothing = run_cli("train", "--resume", "--out", tmp_path / "empty")
     assert nothing.returncode == 1 and "nothing to resume" in last_line(nothing.stderr)
+    for args, error in ((["--arch-option", "upsample"], "--arch-option takes KEY=VALUE, got 'upsample'"),
+                        (["--arch", "segnet", "--arch-option", "upsample=resize"],
+                         "segnet does not take --arch-option upsample; 'skinseg plugins' lists each architecture's "
+                         "options")):
+        refused = run_cli("train", "--data-dir", PRATHEEPAN, *args, "--out", tmp_path / "o")
+        assert refused.returncode == 1 and last_line(refused.stderr) == f"Error: {error}"
+        assert not (tmp_path / "o").exists()
 
 
 def test_several_datasets_with_oversampling(tmp_path):
     from conftest import SHARED
 
     config = _config(tmp_path / "multi", datasets=[f"pratheepan={PRATHEEPAN}", f"folder={SHARED / 'abdomen'}"],
-                     limit=2, oversample={"pratheepan": 3}, arch="edge-unet")
+                     limit=2, oversample={"pratheepan": 3}, arch="edge-unet", arch_options={"upsample": "resize"})
     result = train(config, verbose=0)
     assert (result.train_samples, result.val_samples) == (2 * 3 + 2, 2 + 2)
+    saved = json.loads((result.run_dir / "config.json").read_text())["config"]
+    assert saved["arch_options"] == {"upsample": "resize"}
+    layers = {type(layer).__name__ for layer in load_keras_model(result.run_dir / "best.keras").layers}
+    assert "UpSampling2D" in layers and "Conv2DTranspose" not in layers
 
 
 @pytest.mark.slow  # about 2 minutes of real training steps

@@ -19,7 +19,8 @@ def architecture_names() -> list[str]:
 def check_build_args(arch: str, img_size: int, options: dict, downsamplings: int) -> None:
     """Refuse options an architecture does not take and input sizes its strides cannot halve."""
     if options:
-        raise SkinsegError(f"{arch} takes no options {sorted(options)}; it has --width and --img-size")
+        raise SkinsegError(f"{arch} does not take --arch-option {', '.join(sorted(options))}; "
+                           "'skinseg plugins' lists each architecture's options")
     stride = 2**downsamplings
     if img_size % stride:
         raise SkinsegError(f"{arch} needs --img-size divisible by {stride} ({downsamplings} downsamplings), "

@@ -11,7 +11,7 @@ logits directly, so no convolution runs at the input resolution.
 
 from __future__ import annotations
 
-from ..errors import require
+from ..errors import SkinsegError, require
 from ..hookspecs import hookimpl
 from . import batch_norm, check_build_args, conv_bn_relu
 
@@ -37,8 +37,9 @@ def _separable(layers, x, filters, strides=1, name=""):
     return layers.ReLU(6.0, name=f"{name}_pw_relu")(x)
 
 
-def build_edge_unet(img_size: int = 256, width: float = 1.0, **options):
-    """A ~0.3 M-parameter U-Net; ``width`` scales every stage."""
+def build_edge_unet(img_size: int = 256, width: float = 1.0, upsample: str = "transpose", **options):
+    """A ~0.3 M-parameter U-Net; ``width`` scales every stage, ``upsample`` picks the decoder's
+    upsampling (see :func:`decode`)."""
     check_build_args("edge-unet", img_size, options, downsamplings=len(ENCODER))
     keras = require("keras", "train")
     layers = keras.layers
@@ -56,25 +57,55 @@ def build_edge_unet(img_size: int = 256, width: float = 1.0, **options):
             x = _separable(layers, x, filters, name=f"enc{stage}_{b}")
         skips.append(x)
     skips.pop()  # the deepest stage is the bottleneck, not a skip
-    outputs = decode(layers, x, skips, DECODER, width)
+    outputs = decode(layers, x, skips, DECODER, width, upsample)
     return keras.Model(inputs, outputs, name=f"edge_unet_w{width:g}")
 
 
-def decode(layers, x, skips, channels, width):
-    """Up from the bottleneck to the skin probability: per stage a 2x2 stride-2 transposed
-    convolution, the next skip (deepest first, popped from ``skips``) and a separable block to fuse
-    them; then a last transposed convolution to full-resolution logits and the sigmoid."""
+UPSAMPLING = ("transpose", "resize")
+
+
+def decode(layers, x, skips, channels, width, upsample="transpose"):
+    """Up from the bottleneck to the skin probability: per stage an upsampling step, the next skip
+    (deepest first, popped from ``skips``) and a separable block to fuse them; then full-resolution
+    logits and the sigmoid.
+
+    ``upsample="transpose"``: 2x2 stride-2 transposed convolutions, up to the logits.
+    ``upsample="resize"``: a 1x1 convolution at the lower resolution, then a bilinear resize,
+    for the logits too. LiteRT's int8 TRANSPOSE_CONV kernel runs tens of times slower than a 1x1
+    convolution of the same size, so this decoder is the fast one on a CPU.
+    """
+    if upsample not in UPSAMPLING:
+        raise SkinsegError(f"unknown upsample {upsample!r}; available: {', '.join(UPSAMPLING)}")
     for i, c in enumerate(channels):
         filters = _channels(c, width)
-        x = layers.Conv2DTranspose(filters, 2, strides=2, use_bias=False, name=f"dec{i}_up")(x)
+        if upsample == "transpose":
+            x = layers.Conv2DTranspose(filters, 2, strides=2, use_bias=False, name=f"dec{i}_up")(x)
+        else:
+            x = layers.Conv2D(filters, 1, use_bias=False, name=f"dec{i}_up")(x)
         x = batch_norm(f"dec{i}_up_bn")(x)
         x = layers.ReLU(6.0, name=f"dec{i}_up_relu")(x)
+        if upsample == "resize":
+            x = _resized(layers, x, f"dec{i}_up_resize")
         x = layers.Concatenate(name=f"dec{i}_skip")([x, skips.pop()])
         x = _separable(layers, x, filters, name=f"dec{i}_fuse")
-    x = layers.Conv2DTranspose(1, 2, strides=2, name="logits")(x)
+    if upsample == "transpose":
+        x = layers.Conv2DTranspose(1, 2, strides=2, name="logits")(x)
+    else:
+        x = _resized(layers, layers.Conv2D(1, 1, name="logits")(x), "logits_resize")
     return layers.Activation("sigmoid", dtype="float32", name="skin")(x)
+
+
+def _resized(layers, x, name):
+    """Twice the height and width, bilinearly: RESIZE_BILINEAR, which the Edge TPU maps.
+
+    Not nearest-neighbour: Keras' UpSampling2D converts it to TILE/RESHAPE, which the Edge TPU
+    does not map, and a Resizing layer would leave every batch norm after it in training mode
+    when the model is called without ``training`` (as the SavedModel export does).
+    """
+    return layers.UpSampling2D(2, interpolation="bilinear", name=name)(x)
 
 
 @hookimpl
 def register_architectures(register):
-    register("edge-unet", build_edge_unet, "small U-Net for int8 and the Edge TPU (~0.3 M parameters)")
+    register("edge-unet", build_edge_unet, "small U-Net for int8 and the Edge TPU (~0.3 M parameters); "
+             "--arch-option upsample=transpose (default) or resize (faster on CPUs)")

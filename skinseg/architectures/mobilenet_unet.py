@@ -31,8 +31,8 @@ def blocks() -> list[tuple[int, int, int]]:
     return [(t, c, s if i == 0 else 1) for t, c, n, s in STAGES for i in range(n)]
 
 
-def _conv_bn(layers, x, filters, kernel, strides, name, relu=True, depthwise=False):
-    if strides == 2:
+def _conv_bn(layers, x, filters, kernel, strides, name, relu=True, depthwise=False, padded=False):
+    if strides == 2 and not padded:
         x = layers.ZeroPadding2D(kernel // 2, name=f"{name}_pad")(x)
     padding = "valid" if strides == 2 or kernel == 1 else "same"
     if depthwise:
@@ -54,25 +54,31 @@ def _inverted_residual(layers, x, expansion, filters, strides, name):
     return x
 
 
-def build_mobilenet_unet(img_size: int = 256, width: float = 1.0, **options):
-    """MobileNetV2 encoder (fixed width, for its pretrained weights); ``width`` scales the decoder."""
+def build_mobilenet_unet(img_size: int = 256, width: float = 1.0, upsample: str = "transpose", **options):
+    """MobileNetV2 encoder (fixed width, for its pretrained weights); ``width`` scales the decoder,
+    ``upsample`` picks its upsampling (see :func:`edge_unet.decode`)."""
     check_build_args("mobilenet-unet", img_size, options, downsamplings=4)
     keras = require("keras", "train")
     layers = keras.layers
 
     inputs = keras.Input((img_size, img_size, 3), name="image")
-    x = layers.Rescaling(1.0 / 255.0, name="normalise")(inputs)
-    x = _conv_bn(layers, x, STEM, 3, 2, "stem")
+    # Pad, then scale (the two commute on pixels): with nothing between the scaling and the stem,
+    # the converter folds the 1/255 into the stem's weights instead of leaving a MUL op that
+    # touches every input pixel.
+    x = layers.ZeroPadding2D(1, name="stem_pad")(inputs)
+    x = layers.Rescaling(1.0 / 255.0, name="normalise")(x)
+    x = _conv_bn(layers, x, STEM, 3, 2, "stem", padded=True)
     skips = []
     for i, (expansion, filters, strides) in enumerate(blocks()):
         x = _inverted_residual(layers, x, expansion, filters, strides, f"block{i}")
         if i in SKIP_BLOCKS:
             skips.append(x)
-    outputs = decode(layers, x, skips, DECODER, width)
+    outputs = decode(layers, x, skips, DECODER, width, upsample)
     return keras.Model(inputs, outputs, name=f"mobilenet_unet_w{width:g}")
 
 
 @hookimpl
 def register_architectures(register):
     register("mobilenet-unet", build_mobilenet_unet,
-             "MobileNetV2 encoder (ImageNet weights via --init) + U-Net decoder, for int8 and the Edge TPU")
+             "MobileNetV2 encoder (ImageNet weights via --init) + U-Net decoder, for int8 and the Edge TPU; "
+             "--arch-option upsample=transpose (default) or resize (faster on CPUs)")

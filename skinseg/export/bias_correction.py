@@ -88,11 +88,23 @@ def _layers(model, interpreter, ops) -> list[_Layer]:
             source = details[op["inputs"][0]]
             # The image reaches int8 losslessly (whole pixel values), but the scaling that follows
             # may be folded into the first convolution: give that one the float input.
-            feeder = made_by.get(source["index"])
-            reads_image = source["index"] in graph_inputs or (feeder is not None and feeder["op"] == "QUANTIZE")
+            reads_image = _is_image(source["index"], made_by, graph_inputs)
             found.append(_Layer(norm, conv, after, tensor, None if reads_image else source))
             break
     return found
+
+
+def _is_image(index: int, made_by: dict, graph_inputs: set) -> bool:
+    """Whether a tensor holds the input pixels themselves: the graph input, or its QUANTIZE,
+    zero-padded or not."""
+    while index not in graph_inputs:
+        op = made_by.get(index)
+        if op is None or op["op"] not in ("QUANTIZE", "PAD"):
+            return False
+        if op["op"] == "QUANTIZE":
+            return True
+        index = op["inputs"][0]
+    return True
 
 
 def _measure(layer: _Layer, x, int8_output) -> None:

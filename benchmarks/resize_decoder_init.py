@@ -1,0 +1,52 @@
+"""Start a resize-decoder model from a trained transposed-convolution one.
+
+    python benchmarks/resize_decoder_init.py runs/mobilenet-unet-e16/best.keras \
+        runs/mobilenet-unet-resize-init.keras --arch mobilenet-unet
+
+Every layer but the decoder's upsampling keeps its trained weights. A 2x2 stride-2 transposed
+convolution gives each of the four output pixels of an input pixel its own 1x1 map; the resize
+decoder's 1x1 convolution followed by a nearest-neighbour resize gives all four the same one, so
+it starts from the mean of the four. The result is a warm start for ``skinseg train --init``,
+not a finished model: fine-tune it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("source", help="trained .keras model with upsample=transpose")
+    parser.add_argument("out", type=Path, help=".keras file to write")
+    parser.add_argument("--arch", required=True)
+    parser.add_argument("--width", type=float, default=1.0)
+    parser.add_argument("--img-size", type=int, default=256)
+    parser.add_argument("--force", action="store_true", help="overwrite OUT")
+    args = parser.parse_args()
+    if args.out.exists() and not args.force:
+        parser.error(f"{args.out} exists; give --force to overwrite it")
+
+    from skinseg.architectures import create_model
+    from skinseg.files import atomic_path
+    from skinseg.keras_io import load_keras_model
+
+    source = load_keras_model(args.source)
+    target = create_model(args.arch, img_size=args.img_size, width=args.width, upsample="resize")
+    for layer in target.layers:
+        weights = source.get_layer(layer.name).get_weights() if layer.weights else []
+        if layer.name.startswith("dec") and layer.name.endswith("_up") or layer.name == "logits":
+            kernel = weights[0].mean(axis=(0, 1))  # (out, in): one map for the four output pixels
+            weights[0] = kernel.T[None, None]
+        layer.set_weights(weights)
+    with atomic_path(args.out) as tmp:
+        target.save(tmp)
+    print(f"{args.out}: {target.count_params():,} parameters, decoder upsampling from {args.source}")
+
+
+if __name__ == "__main__":
+    main()
