@@ -14,7 +14,7 @@ from skinseg.tflite_file import operators, read_metadata
 from conftest import PRATHEEPAN, REPO, run_cli
 
 PHOTO = PRATHEEPAN / "Pratheepan_Dataset" / "FamilyPhoto" / "family.jpg"
-PAIRS = {"skinseg-lite": 256, "skinseg-mobile": 256, "skinseg-mobile-384": 384}  # float model name -> input size
+PAIRS = {"skinseg-lite": 256, "skinseg-tiny": 256, "skinseg-mobile": 256, "skinseg-mobile-384": 384}  # float model name -> input size
 
 
 def test_models_lists_the_shipped_pair_with_metrics():
