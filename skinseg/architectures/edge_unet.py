@@ -71,8 +71,10 @@ def decode(layers, x, skips, channels, width, upsample="transpose"):
 
     ``upsample="transpose"``: 2x2 stride-2 transposed convolutions, up to the logits.
     ``upsample="resize"``: a 1x1 convolution at the lower resolution, then a bilinear resize,
-    for the logits too. LiteRT's int8 TRANSPOSE_CONV kernel runs tens of times slower than a 1x1
-    convolution of the same size, so this decoder is the fast one on a CPU.
+    for the logits too. LiteRT's int8 TRANSPOSE_CONV is slow for its arithmetic: with this
+    decoder whole int8 models take 0.75x (edge-unet) to 0.83x (mobilenet-unet) the time on a CPU
+    (docs/benchmarks.md). The Edge TPU maps RESIZE_BILINEAR, but Coral's compiler may keep a
+    large one on the CPU for precision, so "transpose" stays the default.
     """
     if upsample not in UPSAMPLING:
         raise SkinsegError(f"unknown upsample {upsample!r}; available: {', '.join(UPSAMPLING)}")
