@@ -75,7 +75,7 @@ def test_bad_sizes_and_options_are_refused():
         create_model("unet")
 
 
-@pytest.mark.parametrize("upsample", ["transpose", "resize"])
+@pytest.mark.parametrize("upsample", ["transpose", pytest.param("resize", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("name", ["edge-unet", "mobilenet-unet"])
 def test_edge_architectures_map_fully_onto_the_edge_tpu(name, upsample, tmp_path):
     from skinseg.export import export_model
