@@ -5,8 +5,8 @@
 
 Every layer but the decoder's upsampling keeps its trained weights. A 2x2 stride-2 transposed
 convolution gives each of the four output pixels of an input pixel its own 1x1 map; the resize
-decoder's 1x1 convolution followed by a nearest-neighbour resize gives all four the same one, so
-it starts from the mean of the four. The result is a warm start for ``skinseg train --init``,
+decoder's 1x1 convolution before its bilinear resize has one map for all four, so it starts
+from the mean of the four. The result is a warm start for ``skinseg train --init``,
 not a finished model: fine-tune it.
 """
 
@@ -32,8 +32,7 @@ def main() -> None:
         parser.error(f"{args.out} exists; give --force to overwrite it")
 
     from skinseg.architectures import create_model
-    from skinseg.files import atomic_path
-    from skinseg.keras_io import load_keras_model
+    from skinseg.keras_io import load_keras_model, save_keras_model
 
     source = load_keras_model(args.source)
     target = create_model(args.arch, img_size=args.img_size, width=args.width, upsample="resize")
@@ -43,8 +42,7 @@ def main() -> None:
             kernel = weights[0].mean(axis=(0, 1))  # (out, in): one map for the four output pixels
             weights[0] = kernel.T[None, None]
         layer.set_weights(weights)
-    with atomic_path(args.out) as tmp:
-        target.save(tmp)
+    save_keras_model(target, args.out)
     print(f"{args.out}: {target.count_params():,} parameters, decoder upsampling from {args.source}")
 
 

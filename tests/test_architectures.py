@@ -21,7 +21,7 @@ def test_forward_save_load(name, tmp_path):
 
 
 @pytest.mark.parametrize("name", ["edge-unet", "mobilenet-unet"])
-def test_resize_decoder_replaces_transposed_convolutions(name, tmp_path):
+def test_resize_decoder_replaces_transposed_convolutions(name):
     model = create_model(name, img_size=64, width=0.25, upsample="resize")
     kinds = [type(layer).__name__ for layer in model.layers]
     assert "Conv2DTranspose" not in kinds and kinds.count("UpSampling2D") == (5 if name == "edge-unet" else 4)
