@@ -368,11 +368,14 @@ def models(as_json):
         metrics = entry.get("metrics", {})
         test = metrics.get("pratheepan_test", {})
         latency = metrics.get("latency_ms_median_2_threads")
+        speedup = metrics.get("speedup_vs_reference_float32")
         rows.append([name, entry.get("format", ""), "x".join(map(str, entry.get("input_size", []))) or "-",
                      f"{entry['path'].stat().st_size / 1024:.0f} KB",
                      f"{test['miou2']:.3f}" if "miou2" in test else "-", f"{test['f1']:.3f}" if "f1" in test else "-",
-                     f"{latency:.1f}" if latency else "-", entry.get("description", "")])
-    click.echo(_table(rows, ["name", "format", "input", "size", "test mIoU2", "test F1", "int8 ms", "description"]))
+                     f"{latency:.1f}" if latency else "-", f"{speedup:.0f}x" if speedup else "-",
+                     entry.get("description", "")])
+    click.echo(_table(rows, ["name", "format", "input", "size", "test mIoU2", "test F1", "int8 ms", "x reference",
+                             "description"]))
 
 
 @cli.group()

@@ -38,6 +38,22 @@ def test_resize_decoder_replaces_transposed_convolutions(name):
         create_model(name, img_size=64, upsample="nearest")
 
 
+
+@pytest.mark.parametrize("upsample", ["transpose", "resize"])
+@pytest.mark.parametrize("name", ["edge-unet", "mobilenet-unet"])
+def test_output_stride_stops_the_decoder_early(name, upsample):
+    full = create_model(name, img_size=64, width=0.25, upsample=upsample)
+    model = create_model(name, img_size=64, width=0.25, upsample=upsample, output_stride=4)
+    batch = np.random.default_rng(0).uniform(0, 255, (1, 64, 64, 3)).astype("float32")
+    assert np.asarray(model(batch)).shape == (1, 64, 64, 1)
+    # Nothing of the decoder runs above 1/4 resolution; the logits are upsampled 4x in one step.
+    decoder = [layer for layer in model.layers if layer.name.startswith("dec")]
+    assert max(layer.output.shape[1] for layer in decoder) == 16
+    assert len(decoder) < len([layer for layer in full.layers if layer.name.startswith("dec")])
+    assert model.get_layer("logits").input.shape[1] == 16
+    with pytest.raises(SkinsegError, match="unknown output_stride 3; available: 2, 4, 8, 16"):
+        create_model(name, img_size=64, output_stride=3)
+
 @pytest.mark.parametrize("loss", ["bce-dice", "bce-lovasz"])
 @pytest.mark.parametrize("name", architecture_names())
 def test_backward_reduces_loss(name, loss):

@@ -23,8 +23,11 @@ def test_models_lists_the_shipped_pair_with_metrics():
     assert set(listed) == {name + suffix for name in PAIRS for suffix in ("", "-int8")}
     assert listed["skinseg-lite-int8"]["format"] == "tflite-int8"
     assert 0 < listed["skinseg-lite-int8"]["metrics"]["pratheepan_test"]["miou2"] <= 1
+    for name in PAIRS:  # every int8 twin was timed in one run beside the reference (record_latency.py)
+        metrics = listed[f"{name}-int8"]["metrics"]
+        assert metrics["speedup_vs_reference_float32"] > 1 and metrics["latency_cpu"]
     table = run_cli("models", check=True).stdout
-    assert "skinseg-lite-int8" in table and "test mIoU2" in table
+    assert "skinseg-lite-int8" in table and "test mIoU2" in table and "x reference" in table
 
 
 @pytest.mark.parametrize("name", PAIRS)

@@ -37,9 +37,10 @@ def _separable(layers, x, filters, strides=1, name=""):
     return layers.ReLU(6.0, name=f"{name}_pw_relu")(x)
 
 
-def build_edge_unet(img_size: int = 256, width: float = 1.0, upsample: str = "transpose", **options):
-    """A ~0.3 M-parameter U-Net; ``width`` scales every stage, ``upsample`` picks the decoder's
-    upsampling (see :func:`decode`)."""
+def build_edge_unet(img_size: int = 256, width: float = 1.0, upsample: str = "transpose", output_stride: int = 2,
+                    **options):
+    """A ~0.3 M-parameter U-Net; ``width`` scales every stage, ``upsample`` and ``output_stride``
+    shape the decoder (see :func:`decode`)."""
     check_build_args("edge-unet", img_size, options, downsamplings=len(ENCODER))
     keras = require("keras", "train")
     layers = keras.layers
@@ -57,17 +58,21 @@ def build_edge_unet(img_size: int = 256, width: float = 1.0, upsample: str = "tr
             x = _separable(layers, x, filters, name=f"enc{stage}_{b}")
         skips.append(x)
     skips.pop()  # the deepest stage is the bottleneck, not a skip
-    outputs = decode(layers, x, skips, DECODER, width, upsample)
+    outputs = decode(layers, x, skips, DECODER, width, upsample, output_stride)
     return keras.Model(inputs, outputs, name=f"edge_unet_w{width:g}")
 
 
 UPSAMPLING = ("transpose", "resize")
 
 
-def decode(layers, x, skips, channels, width, upsample="transpose"):
+def decode(layers, x, skips, channels, width, upsample="transpose", output_stride=2):
     """Up from the bottleneck to the skin probability: per stage an upsampling step, the next skip
     (deepest first, popped from ``skips``) and a separable block to fuse them; then full-resolution
     logits and the sigmoid.
+
+    ``output_stride``: the resolution (1/2, 1/4, ...) at which the decoder stops and the logits
+    are upsampled to the input size in one step. Each doubling drops the finest stage and its
+    skip; at 4 the decoder never runs at half resolution, where most of its time goes.
 
     ``upsample="transpose"``: 2x2 stride-2 transposed convolutions, up to the logits.
     ``upsample="resize"``: a 1x1 convolution at the lower resolution, then a bilinear resize,
@@ -78,6 +83,11 @@ def decode(layers, x, skips, channels, width, upsample="transpose"):
     """
     if upsample not in UPSAMPLING:
         raise SkinsegError(f"unknown upsample {upsample!r}; available: {', '.join(UPSAMPLING)}")
+    strides = [2**k for k in range(1, len(skips) + 2)]
+    if output_stride not in strides:
+        raise SkinsegError(f"unknown output_stride {output_stride!r}; available: {', '.join(map(str, strides))}")
+    dropped = strides.index(output_stride)
+    skips, channels = list(skips[dropped:]), channels[:len(channels) - dropped]
     for i, c in enumerate(channels):
         filters = _channels(c, width)
         if upsample == "transpose":
@@ -91,23 +101,24 @@ def decode(layers, x, skips, channels, width, upsample="transpose"):
         x = layers.Concatenate(name=f"dec{i}_skip")([x, skips.pop()])
         x = _separable(layers, x, filters, name=f"dec{i}_fuse")
     if upsample == "transpose":
-        x = layers.Conv2DTranspose(1, 2, strides=2, name="logits")(x)
+        x = layers.Conv2DTranspose(1, output_stride, strides=output_stride, name="logits")(x)
     else:
-        x = _resized(layers, layers.Conv2D(1, 1, name="logits")(x), "logits_resize")
+        x = _resized(layers, layers.Conv2D(1, 1, name="logits")(x), "logits_resize", output_stride)
     return layers.Activation("sigmoid", dtype="float32", name="skin")(x)
 
 
-def _resized(layers, x, name):
-    """Twice the height and width, bilinearly: RESIZE_BILINEAR, which the Edge TPU maps.
+def _resized(layers, x, name, factor=2):
+    """``factor`` times the height and width, bilinearly: RESIZE_BILINEAR, which the Edge TPU maps.
 
     Not nearest-neighbour: Keras' UpSampling2D converts it to TILE/RESHAPE, which the Edge TPU
     does not map, and a Resizing layer would leave every batch norm after it in training mode
     when the model is called without ``training`` (as the SavedModel export does).
     """
-    return layers.UpSampling2D(2, interpolation="bilinear", name=name)(x)
+    return layers.UpSampling2D(factor, interpolation="bilinear", name=name)(x)
 
 
 @hookimpl
 def register_architectures(register):
     register("edge-unet", build_edge_unet, "small U-Net for int8 and the Edge TPU (~0.3 M parameters); "
-             "--arch-option upsample=transpose (default) or resize (faster on CPUs)")
+             "--arch-option upsample=transpose (default) or resize (faster on CPUs), "
+             "output_stride=2 (default), 4, 8, 16 or 32 (where the decoder stops)")

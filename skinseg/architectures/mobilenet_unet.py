@@ -5,10 +5,11 @@ under 512 KB), so it can start from ImageNet weights
 (``skinseg.pretrained``): features learned on a million photos generalise to new people and
 scenes far better than anything 2,000 skin photos teach from scratch. Stride-2 layers pad one
 pixel on every side explicitly, as the network was trained, instead of Keras' "same" (which pads
-only bottom/right and would shift every feature by a pixel). The decoder is edge-unet's: 2x2
-stride-2 transposed convolutions with static shapes, skip connections at 1/2, 1/4 and 1/8, and
-a last transposed convolution that produces full-resolution logits. Every op maps onto the
-Edge TPU; ReLU6 everywhere keeps activations in a range int8 represents well.
+only bottom/right and would shift every feature by a pixel). The decoder is edge-unet's
+(:func:`edge_unet.decode`): 2x2 stride-2 transposed convolutions with static shapes, or 1x1
+convolutions and bilinear resizes (``upsample="resize"``), skip connections at 1/2, 1/4 and 1/8
+(fewer with ``output_stride`` 4 or more), and logits upsampled to the input size. Every op maps
+onto the Edge TPU; ReLU6 everywhere keeps activations in a range int8 represents well.
 """
 
 from __future__ import annotations
@@ -54,9 +55,10 @@ def _inverted_residual(layers, x, expansion, filters, strides, name):
     return x
 
 
-def build_mobilenet_unet(img_size: int = 256, width: float = 1.0, upsample: str = "transpose", **options):
+def build_mobilenet_unet(img_size: int = 256, width: float = 1.0, upsample: str = "transpose", output_stride: int = 2,
+                         **options):
     """MobileNetV2 encoder (fixed width, for its pretrained weights); ``width`` scales the decoder,
-    ``upsample`` picks its upsampling (see :func:`edge_unet.decode`)."""
+    ``upsample`` and ``output_stride`` shape it (see :func:`edge_unet.decode`)."""
     check_build_args("mobilenet-unet", img_size, options, downsamplings=4)
     keras = require("keras", "train")
     layers = keras.layers
@@ -73,7 +75,7 @@ def build_mobilenet_unet(img_size: int = 256, width: float = 1.0, upsample: str 
         x = _inverted_residual(layers, x, expansion, filters, strides, f"block{i}")
         if i in SKIP_BLOCKS:
             skips.append(x)
-    outputs = decode(layers, x, skips, DECODER, width, upsample)
+    outputs = decode(layers, x, skips, DECODER, width, upsample, output_stride)
     return keras.Model(inputs, outputs, name=f"mobilenet_unet_w{width:g}")
 
 
@@ -81,4 +83,5 @@ def build_mobilenet_unet(img_size: int = 256, width: float = 1.0, upsample: str 
 def register_architectures(register):
     register("mobilenet-unet", build_mobilenet_unet,
              "MobileNetV2 encoder (ImageNet weights via --init) + U-Net decoder, for int8 and the Edge TPU; "
-             "--arch-option upsample=transpose (default) or resize (faster on CPUs)")
+             "--arch-option upsample=transpose (default) or resize (faster on CPUs), "
+             "output_stride=2 (default), 4, 8 or 16 (where the decoder stops)")
