@@ -2,8 +2,8 @@
 compares like with like.
 
     python benchmarks/latency.py skinseg/shipped/*-int8.tflite --reference --rounds 5 \
-        --out benchmarks/results/latency_vnni.json
-    python benchmarks/record_latency.py benchmarks/results/latency_vnni.json
+        --out benchmarks/results/latency_epyc.json
+    python benchmarks/record_latency.py benchmarks/results/latency_epyc.json
 
 For each shipped int8 file timed in the run, its round with the median speed-up over the float32
 reference SegNet gives the recorded milliseconds and ratio; the CPU is recorded with them, as
