@@ -32,8 +32,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--reference", action="store_true", help="also time the float32 reference SegNet")
     args = parser.parse_args()
-    if args.reference:
-        args.files.append(reference_float32(Path(tempfile.mkdtemp(prefix="skinseg-latency-"))))
+    reference = reference_float32(Path(tempfile.mkdtemp(prefix="skinseg-latency-"))) if args.reference else None
+    if reference:
+        args.files.append(reference)
     result = {str(f): [] for f in args.files}
     for _ in range(args.rounds):
         for f in args.files:
@@ -41,10 +42,10 @@ def main() -> None:
             result[str(f)].append(latency_ms(f, args.threads, runs))
             print(f"{f}: {result[str(f)][-1]['median']:.2f} ms median", flush=True)
     output = {"machine": machine(), **result}
-    if args.reference:
-        reference = [r["median"] for r in result[str(args.files[-1])]]
-        output["speedup"] = {f: [ref / r["median"] for ref, r in zip(reference, rounds)]
-                             for f, rounds in list(result.items())[:-1]}
+    if reference:
+        ref_ms = [r["median"] for r in result[str(reference)]]
+        output["speedup"] = {f: [ref / r["median"] for ref, r in zip(ref_ms, rounds)]
+                             for f, rounds in result.items() if f != str(reference)}
         for f, ratios in output["speedup"].items():
             print(f"{f}: {', '.join(f'{x:.0f}x' for x in ratios)} the reference's speed, by round")
     if args.out:

@@ -41,16 +41,16 @@ def main() -> None:
     source = load_keras_model(args.source)
     options = {"output_stride": args.output_stride} if args.output_stride != 2 else {}
     target = create_model(args.arch, img_size=args.img_size, width=args.width, upsample="resize", **options)
-    names = {layer.name for layer in source.layers}
+    trained = {layer.name: layer for layer in source.layers}
     fresh = []
     for layer in target.layers:
         if not layer.weights:
             continue
-        if layer.name not in names:
+        if layer.name not in trained:
             fresh.append(layer.name)
             continue
-        weights = source.get_layer(layer.name).get_weights()
-        if type(source.get_layer(layer.name)).__name__ == "Conv2DTranspose":
+        weights = trained[layer.name].get_weights()
+        if type(trained[layer.name]).__name__ == "Conv2DTranspose":
             kernel = weights[0].mean(axis=(0, 1))  # (out, in): one map for the four output pixels
             weights[0] = kernel.T[None, None]
         if [w.shape for w in weights] != [tuple(w.shape) for w in layer.weights]:

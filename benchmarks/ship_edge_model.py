@@ -7,6 +7,9 @@
 Writes skinseg/shipped/NAME.keras (weights only, no optimizer state), its full-integer twin
 NAME-int8.tflite (calibrated on the 47 Pratheepan training images), and their entries in
 models.json (other entries are kept) with the metrics measured by benchmarks/edge_model.py.
+Then time every shipped int8 file in one run beside the reference and record it
+(benchmarks/record_latency.py), so models.json's latencies and speed-ups come from one run on
+one CPU; tests/test_shipped.py fails for an int8 entry without them.
 """
 
 from __future__ import annotations

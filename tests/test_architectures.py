@@ -38,7 +38,6 @@ def test_resize_decoder_replaces_transposed_convolutions(name):
         create_model(name, img_size=64, upsample="nearest")
 
 
-
 @pytest.mark.parametrize("upsample", ["transpose", "resize"])
 @pytest.mark.parametrize("name", ["edge-unet", "mobilenet-unet"])
 def test_output_stride_stops_the_decoder_early(name, upsample):
@@ -53,6 +52,7 @@ def test_output_stride_stops_the_decoder_early(name, upsample):
     assert model.get_layer("logits").input.shape[1] == 16
     with pytest.raises(SkinsegError, match="unknown output_stride 3; available: 2, 4, 8, 16"):
         create_model(name, img_size=64, output_stride=3)
+
 
 @pytest.mark.parametrize("loss", ["bce-dice", "bce-lovasz"])
 @pytest.mark.parametrize("name", architecture_names())
