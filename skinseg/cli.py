@@ -257,6 +257,8 @@ def verify(reference, candidate, dataset=None, data_dir=None, split="test", max_
     rows = [[role, result[role]["runtime"], *(f"{result[role]['per_image_mean'][k]:.4f}" for k in ("iou", "f1", "miou2"))]
             for role in ("reference", "candidate")]
     click.echo(f"{result['images']} images of {result['dataset']}/{result['split']}")
+    if result["reference"]["rebuilt_at"]:
+        click.echo("reference rebuilt at {}x{}, the candidate's input size".format(*result["reference"]["rebuilt_at"]))
     click.echo(_table(rows, ["model", "runtime", "iou", "f1", "miou2"]))
     click.echo(f"IoU drop {result['iou_drop']:+.4f} (bound {max_iou_drop}); pixel agreement "
                f"{100 * result['pixel_agreement']:.2f}%")
@@ -268,8 +270,12 @@ def verify(reference, candidate, dataset=None, data_dir=None, split="test", max_
 
 
 @cli.command()
-@click.option("-m", "--model", required=True, type=click.Path(), help="The .keras model to export.")
+@click.option("-m", "--model", required=True, type=click.Path(),
+              help="The .keras model to export, or a shipped float model's name.")
 @click.option("--format", "format_", required=True, help="savedmodel, tflite or edgetpu (see 'skinseg plugins').")
+@click.option("--img-size", type=click.IntRange(min=16), default=None,
+              help="Rebuild the network at this input size first (same weights; a larger input finds "
+                   "small people better and costs time) [default: the size it was trained at].")
 @click.option("--quantize", default=None, help="none, float16, dynamic or int8 [default: the format's first].")
 @click.option("--io-type", default=None, help="int8 only: uint8 (default) or int8 input and output.")
 @click.option("--calib-samples", type=int, default=None, help="int8 only: calibration images [default: 100 or all].")
@@ -287,8 +293,8 @@ def verify(reference, candidate, dataset=None, data_dir=None, split="test", max_
 @click.option("--verify", "verify_after", is_flag=True, help="Run 'skinseg verify' on the artifact right after.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the result as JSON.")
 @click.option("--quiet", is_flag=True)
-def export(model, format_, quantize, io_type, calib_samples, calib_dataset, calib_split, calib_data_dir, equalize,
-           bias_correction, out, force, verify_after, json_path, quiet):
+def export(model, format_, img_size, quantize, io_type, calib_samples, calib_dataset, calib_split, calib_data_dir,
+           equalize, bias_correction, out, force, verify_after, json_path, quiet):
     """Export a trained model to SavedModel, TFLite or Edge TPU, with embedded metadata."""
     from .backend import use_backend
     from .export import export_model
@@ -298,7 +304,7 @@ def export(model, format_, quantize, io_type, calib_samples, calib_dataset, cali
     result = export_model(model, format_, out, quantize=quantize, force=force, progress=not quiet, io_type=io_type,
                           calib_samples=calib_samples, calib_dataset=calib_dataset, calib_split=calib_split,
                           calib_data_dir=calib_data_dir, equalize=equalize,
-                          bias_correction=bias_correction)
+                          bias_correction=bias_correction, img_size=img_size)
     click.echo(f"{result.format} ({result.quantize}) -> {result.path}  {result.size_bytes / 1e6:.2f} MB")
     for note in result.notes:
         click.echo(f"  {note}")

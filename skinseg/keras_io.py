@@ -41,3 +41,29 @@ def save_keras_model(model, path: str | os.PathLike) -> None:
     finally:
         for layer in synchronized:
             layer.synchronized = True
+
+
+def at_input_size(model, size: int | None):
+    """The same network and weights taking ``size`` x ``size`` images.
+
+    A fully convolutional model runs at any input size its strides divide, and a model trained at
+    256x256 often segments small people better at a larger size. The rebuilt model must map
+    size x size images to size x size masks; anything else is refused.
+    """
+    if size is None or tuple(model.input_shape[1:3]) == (size, size):
+        return model
+    config = model.get_config()
+    inputs = [layer for layer in config.get("layers", []) if layer["class_name"] == "InputLayer"]
+    if len(inputs) != 1:
+        raise SkinsegError(f"{model.name}: only a functional model with one input can be rebuilt at another input size")
+    inputs[0]["config"]["batch_shape"] = [None, size, size, model.input_shape[-1]]
+    try:
+        rebuilt = type(model).from_config(config)
+        rebuilt.set_weights(model.get_weights())
+    except Exception as exc:  # Keras raises shape errors of many types
+        raise SkinsegError(f"{model.name} does not run at {size}x{size} ({type(exc).__name__}); "
+                           "give an input size its strides divide, such as a multiple of 32") from None
+    if tuple(rebuilt.output_shape[1:3]) != (size, size):
+        raise SkinsegError(f"{model.name} gives {rebuilt.output_shape[1]}x{rebuilt.output_shape[2]} masks at "
+                           f"{size}x{size}; give an input size its strides divide, such as a multiple of 32")
+    return rebuilt

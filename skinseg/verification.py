@@ -7,6 +7,8 @@ any difference is the export's. The verdict is the drop in per-image mean skin I
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 
 import numpy as np
 
@@ -27,6 +29,10 @@ def verify(reference: str | os.PathLike, candidate: str | os.PathLike, dataset: 
     samples = load_dataset(dataset, data_dir, **dataset_options).split(split)
     ref = Segmenter(reference, num_threads=num_threads)
     cand = Segmenter(candidate, runtime=runtime, num_threads=num_threads)
+    rebuilt_at = None
+    if ref.runtime == "keras" and ref.model.input_size != cand.model.input_size:
+        # An artifact exported with --img-size: compare it with its own network at that size.
+        ref, rebuilt_at = _keras_at_size(ref, cand.model.input_size, num_threads), list(cand.model.input_size)
     names, ref_conf, cand_conf, agree, matched, masks = [], [], [], [], 0, []
     total = 0
     for sample, ref_mask, truth in predict_samples(ref, samples, progress):
@@ -47,7 +53,8 @@ def verify(reference: str | os.PathLike, candidate: str | os.PathLike, dataset: 
         for n, a, r, c in zip(names, agree, ref_scores["per_image"], cand_scores["per_image"])
     ]
     result = {
-        "reference": {"model": str(reference), "runtime": ref.runtime, **_headline(ref_scores)},
+        "reference": {"model": str(reference), "runtime": ref.runtime, "rebuilt_at": rebuilt_at,
+                      **_headline(ref_scores)},
         "candidate": {"model": str(candidate), "runtime": cand.runtime, **_headline(cand_scores)},
         "dataset": dataset, "split": split, "images": len(names),
         "iou_drop": iou_drop,
@@ -61,6 +68,21 @@ def verify(reference: str | os.PathLike, candidate: str | os.PathLike, dataset: 
     if keep_masks:
         result["_masks"] = masks
     return result
+
+
+def _keras_at_size(reference: Segmenter, size: tuple[int, int], num_threads: int | None) -> Segmenter:
+    from .errors import SkinsegError
+    from .keras_io import at_input_size, load_keras_model, save_keras_model
+
+    width, height = size
+    if width != height:
+        raise SkinsegError(f"the candidate takes {width}x{height} images and the reference "
+                           f"{reference.model.input_size[0]}x{reference.model.input_size[1]}; give a reference of its size")
+    model = at_input_size(load_keras_model(reference.model.path), width)
+    with tempfile.TemporaryDirectory(prefix="skinseg-verify-") as tmp:
+        path = Path(tmp) / "reference.keras"
+        save_keras_model(model, path)
+        return Segmenter(path, num_threads=num_threads)
 
 
 def _headline(summary: dict) -> dict:

@@ -141,6 +141,26 @@ def test_bad_export_requests_fail_in_one_line_and_write_nothing(tiny_run, tmp_pa
     assert list(tmp_path.iterdir()) == []
 
 
+def test_export_at_another_input_size_is_verified_against_the_network_at_that_size(tiny_run, tmp_path):
+    """--img-size rebuilds the network with the same weights; verify rebuilds the .keras reference alike."""
+    model = tmp_path / "best.keras"
+    model.write_bytes((tiny_run / "best.keras").read_bytes())
+    env = {"SKINSEG_DATA": str(PRATHEEPAN.parent)}
+    result = run_cli("export", "-m", model, "--format", "tflite", "--img-size", "96", check=True, env_extra=env)
+    out = tmp_path / "best_96.tflite"  # the size is in the default name, so it never replaces the model's own export
+    assert "rebuilt at 96x96; best.keras is unchanged" in result.stdout
+    assert read_metadata(out)["input"]["size"] == [96, 96]
+    assert list(Interpreter(model_path=str(out)).get_input_details()[0]["shape"]) == [1, 96, 96, 3]
+    run_cli("verify", "--reference", model, "--candidate", out, "--split", "val", "--json", tmp_path / "v.json",
+            check=True, env_extra=env)
+    parity = json.loads((tmp_path / "v.json").read_text())
+    assert parity["reference"]["rebuilt_at"] == [96, 96]
+    assert parity["pixel_agreement"] > 0.999 and abs(parity["iou_drop"]) < 0.002  # float32: the same function
+    result = run_cli("export", "-m", model, "--format", "tflite", "--img-size", "72", "--out", tmp_path / "x.tflite")
+    assert result.returncode == 1 and "at 72x72" in last_line(result.stderr) and "multiple of 32" in last_line(result.stderr)
+    assert not (tmp_path / "x.tflite").exists()
+
+
 def test_missing_or_truncated_model(tiny_run, tmp_path):
     result = run_cli("export", "-m", tmp_path / "nope.keras", "--format", "tflite")
     assert result.returncode == 1 and "model not found" in last_line(result.stderr)

@@ -88,11 +88,34 @@ def export_model(model: str | os.PathLike, format: str, out: str | os.PathLike |
     fmt = get_format(format)
     quantize = check_options(fmt, quantize, options)
     _require_tensorflow_backend()
-    model = Path(model)
-    if not model.is_file():
-        raise SkinsegError(f"{model}: model not found; give the .keras file of a training run")
-    out = Path(out) if out else fmt.default_path(model, quantize)
+    model, beside = _model_file(model)
+    img_size = options.get("img_size")
+    if out is None:
+        # A rebuilt model gets its size in the name, so it never collides with the model's own export.
+        stem = model.stem if img_size is None else f"{model.stem}_{img_size}"
+        out = fmt.default_path(beside / f"{stem}{model.suffix}", quantize)
+    out = Path(out)
     if out.exists() and not force:
         raise SkinsegError(f"{out}: already exists; use --force to overwrite it or choose another --out")
     options = {k: v for k, v in options.items() if v is not None}
-    return fmt.export(model, out, quantize=quantize, progress=progress, **options)
+    result = fmt.export(model, out, quantize=quantize, progress=progress, **options)
+    if img_size is not None:
+        result.notes.append(f"rebuilt at {img_size}x{img_size}; {model.name} is unchanged")
+    return result
+
+
+def _model_file(model: str | os.PathLike) -> tuple[Path, Path]:
+    """The .keras file to export, and the folder a default output goes to: beside a run's model,
+    or the working directory for a shipped model (never inside the installed package)."""
+    from ..models import shipped_models
+
+    shipped = shipped_models().get(str(model))
+    if shipped is not None and not Path(model).exists():
+        if shipped["format"] != "keras":
+            raise SkinsegError(f"{model}: a {shipped['format']} file; export its float twin "
+                               f"{str(model).removesuffix('-int8')} instead")
+        return shipped["path"], Path.cwd()
+    model = Path(model)
+    if not model.is_file():
+        raise SkinsegError(f"{model}: model not found; give the .keras file of a training run or a shipped float model")
+    return model, model.parent

@@ -11,10 +11,11 @@ from .metadata import build_metadata
 METADATA_FILE = "skinseg.json"
 
 
-def export_savedmodel(model_path: Path, out: Path, quantize: str = "none", progress: bool = False) -> ExportResult:
-    from ..keras_io import load_keras_model
+def export_savedmodel(model_path: Path, out: Path, quantize: str = "none", progress: bool = False,
+                      img_size: int | None = None) -> ExportResult:
+    from ..keras_io import at_input_size, load_keras_model
 
-    model = load_keras_model(model_path)
+    model = at_input_size(load_keras_model(model_path), img_size)
     metadata = build_metadata(model_path, model, "savedmodel", quantize)
     with atomic_path(out) as tmp:
         model.export(str(tmp), format="tf_saved_model", verbose=False)

@@ -114,12 +114,12 @@ def check_builtin_only(path: Path) -> list[dict]:
 def export_tflite(model_path: Path, out: Path, quantize: str = "none", progress: bool = False,
                   io_type: str | None = None, calib_samples: int | None = None, calib_dataset: str | None = None,
                   calib_split: str | None = None, calib_data_dir: str | None = None, equalize: bool = True,
-                  bias_correction: bool = True, fmt: str = "tflite") -> ExportResult:
-    from ..keras_io import load_keras_model
+                  bias_correction: bool = True, img_size: int | None = None, fmt: str = "tflite") -> ExportResult:
+    from ..keras_io import at_input_size, load_keras_model
 
     if io_type is not None and io_type not in IO_TYPES:
         raise SkinsegError(f"unknown --io-type {io_type!r}; available: {', '.join(IO_TYPES)}")
-    model = load_keras_model(model_path)
+    model = at_input_size(load_keras_model(model_path), img_size)
     calibration, calib_info = None, None
     if quantize == "int8":
         calibration, calib_info = calibration_set(model_path, model.input_shape[1], calib_samples, calib_dataset, calib_split,
