@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .datasets import load_dataset
+from .errors import SkinsegError
 from .evaluation import predict_samples
 from .images import read_image
 from .metrics import agreement, confusion, summarise
@@ -71,7 +72,6 @@ def verify(reference: str | os.PathLike, candidate: str | os.PathLike, dataset: 
 
 
 def _keras_at_size(reference: Segmenter, size: tuple[int, int], num_threads: int | None) -> Segmenter:
-    from .errors import SkinsegError
     from .keras_io import at_input_size, load_keras_model, save_keras_model
 
     width, height = size

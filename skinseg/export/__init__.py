@@ -84,7 +84,8 @@ def _require_tensorflow_backend() -> None:
 def export_model(model: str | os.PathLike, format: str, out: str | os.PathLike | None = None,
                  quantize: str | None = None, force: bool = False, progress: bool = False,
                  **options) -> ExportResult:
-    """Export a ``.keras`` model to ``format``; never overwrites an artifact without ``force``."""
+    """Export a ``.keras`` model (or a shipped float model, by name) to ``format``; never overwrites an
+    artifact without ``force``. ``img_size=352`` rebuilds the network at 352x352 first."""
     fmt = get_format(format)
     quantize = check_options(fmt, quantize, options)
     _require_tensorflow_backend()
