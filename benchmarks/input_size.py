@@ -1,17 +1,16 @@
 """How much input resolution limits a trained model: its weights rebuilt at several input sizes.
 
     SKINSEG_DATA=../shared/datasets python benchmarks/input_size.py runs/edge-unet-w1.5-ft/best.keras \
-        --arch edge-unet --width 1.5 --sizes 192,256,320,384,512 --split val \
-        --out benchmarks/results/input_size.json
+        --sizes 192,256,320,384,512 --split val --out benchmarks/results/input_size.json
     SKINSEG_DATA=../shared/datasets python benchmarks/input_size.py skinseg/shipped/skinseg-lite.keras \
-        --arch mobilenet-unet --arch-option upsample=resize --sizes 256,320,352,384,448 --split val \
-        --out benchmarks/results/input_size_lite.json --keep runs/lite-sizes
+        --sizes 256,320,352,384,448 --split val --out benchmarks/results/input_size_lite.json --keep runs/lite-sizes
     # then, to time them: skinseg export -m runs/lite-sizes/352.keras --format tflite --quantize int8
 
 A fully convolutional model runs at any input size divisible by its total stride, with the same
-weights. Scoring one float model at several sizes on a validation split (mean per-image mIoU and
-skin F1 at each photo's original size, threshold 0.5) separates what the input size costs from
-what the weights know. The Pratheepan test split is not used.
+weights; each size is rebuilt as `skinseg export --img-size` rebuilds it (keras_io.at_input_size).
+Scoring one float model at several sizes on a validation split (mean per-image mIoU and skin F1
+at each photo's original size, threshold 0.5) separates what the input size costs from what the
+weights know. The Pratheepan test split is not used.
 """
 
 from __future__ import annotations
@@ -28,10 +27,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("model", type=Path)
-    parser.add_argument("--arch", required=True)
-    parser.add_argument("--width", type=float, default=1.0)
-    parser.add_argument("--arch-option", action="append", default=[], metavar="KEY=VALUE",
-                        help="as for skinseg train, e.g. upsample=resize")
     parser.add_argument("--sizes", default="192,256,320,384,512")
     parser.add_argument("--dataset", default="pratheepan")
     parser.add_argument("--data-dir", default=None)
@@ -41,19 +36,16 @@ def main() -> None:
                         help="also keep each rebuilt model as DIR/SIZE.keras (to export and time it)")
     args = parser.parse_args()
 
-    from skinseg.architectures import create_model
     from skinseg.datasets import load_dataset
     from skinseg.evaluation import evaluate_samples
-    from skinseg.keras_io import load_keras_model, save_keras_model
+    from skinseg.keras_io import at_input_size, load_keras_model, save_keras_model
     from skinseg.runtime import Segmenter
 
     trained = load_keras_model(args.model)
     samples = load_dataset(args.dataset, args.data_dir).split(args.split)
-    options = {key: _value(text) for key, _, text in (o.partition("=") for o in args.arch_option)}
     rows = []
     for size in (int(s) for s in args.sizes.split(",")):
-        rebuilt = create_model(args.arch, img_size=size, width=args.width, **options)
-        rebuilt.set_weights(trained.get_weights())
+        rebuilt = at_input_size(trained, size)
         with tempfile.TemporaryDirectory(prefix="skinseg-input-size-") as tmp:
             path = (args.keep or Path(tmp)) / f"{size}.keras"
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -62,17 +54,9 @@ def main() -> None:
         rows.append({"input_size": size, "miou2": mean["miou2"], "f1": mean["f1"], "iou": mean["iou"]})
         print(f"{size:4d}  mIoU2 {mean['miou2']:.4f}  F1 {mean['f1']:.4f}  skin IoU {mean['iou']:.4f}")
     result = {"model": str(args.model), "trained_input_size": int(trained.input_shape[1]),
-              "arch_options": options, "dataset": args.dataset, "split": args.split, "images": len(samples), "rows": rows}
+              "dataset": args.dataset, "split": args.split, "images": len(samples), "rows": rows}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
-
-
-def _value(text: str):
-    """A number where the option's value reads as one (output_stride=4), else the text."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
 
 
 if __name__ == "__main__":
