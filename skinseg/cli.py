@@ -75,6 +75,11 @@ data_dir_option = click.option("--data-dir", type=click.Path(file_okay=False), h
 @click.option("--no-augment", is_flag=True, help="Train without flips, scale/crop and colour jitter.")
 @click.option("--min-scale", default=0.6, show_default=True, type=click.FloatRange(0.1, 1.0),
               help="Smallest random crop, as a fraction of each side; 1.0 keeps whole images (no zoom).")
+@click.option("--mosaic", default=0.0, show_default=True, type=click.FloatRange(0.0, 1.0),
+              help="Share of training examples that are mosaics of several photos, each shrunk to fit, so the "
+                   "model also sees people as small as in group photos.")
+@click.option("--mosaic-grid", default=2, show_default=True, type=click.IntRange(2, 4),
+              help="Photos per side of each mosaic: 2 shows four at half scale, 3 nine at a third.")
 @click.option("--seed", default=0, show_default=True, help="Random seed; the same seed repeats a run.")
 @click.option("--precision", type=click.Choice(["float32", "mixed"]), default="float32", show_default=True,
               help="mixed: float16 compute with float32 weights (for GPUs).")
@@ -95,8 +100,8 @@ data_dir_option = click.option("--data-dir", type=click.Path(file_okay=False), h
 @click.option("--force", is_flag=True, help="Overwrite an existing run folder.")
 @click.option("--quiet", is_flag=True, help="No per-epoch progress.")
 def train(datasets, data_dir, split, subset, split_ratios, split_seed, arch, width, img_size, arch_options, epochs, batch_size,
-          learning_rate, loss, no_augment, min_scale, seed, precision, backend, limit, oversample, select_on, init, distributed,
-          out, resume, force, quiet):
+          learning_rate, loss, no_augment, min_scale, mosaic, mosaic_grid, seed, precision, backend, limit, oversample,
+          select_on, init, distributed, out, resume, force, quiet):
     """Train a model; the run folder gets best.keras, last.keras, metrics.csv and curves.png."""
     from .backend import use_backend
 
@@ -123,7 +128,8 @@ def train(datasets, data_dir, split, subset, split_ratios, split_seed, arch, wid
     config = TrainConfig(out=out, datasets=list(datasets), data_dir=data_dir, split=split, subset=subset,
                          split_ratios=ratios, split_seed=split_seed, arch=arch, width=width, img_size=img_size,
                          epochs=epochs or (0 if resume else 50), batch_size=batch_size, learning_rate=learning_rate, loss=loss,
-                         augment=not no_augment, min_scale=min_scale, seed=seed, precision=precision, limit=limit,
+                         augment=not no_augment, min_scale=min_scale, mosaic=mosaic, mosaic_grid=mosaic_grid,
+                         seed=seed, precision=precision, limit=limit,
                          oversample=repeats, select_on=list(select_on), init=init, distributed=distributed,
                          arch_options=_key_values("--arch-option", arch_options))
     verbose = 0 if quiet else (1 if sys.stdout.isatty() else 2)

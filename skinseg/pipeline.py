@@ -2,7 +2,7 @@
 
 Images are decoded and resized by the same Pillow code the runtimes use (``images.resize_rgb``),
 so an un-augmented training image is exactly what a deployed model sees. Augmentation (flips,
-scale/crop, colour jitter) runs in tf.data, which feeds every Keras backend.
+scale/crop, colour jitter, optionally mosaics) runs in tf.data, which feeds every Keras backend.
 """
 
 from __future__ import annotations
@@ -65,25 +65,72 @@ def _augment(tf, image, mask, seed, img_size: int, min_scale: float):
     return tf.clip_by_value(pixels, 0.0, 1.0) * 255.0, mask
 
 
+def _mosaic(tf, image, mask, others, other_masks, grid: int = 2):
+    """``grid`` x ``grid`` (image, mask) pairs side by side, each shrunk to 1/``grid`` of the side:
+    the pair itself top left, then ``others`` row by row.
+
+    Everything in the tiles shrinks with them: a face that fills a portrait becomes one of the
+    small faces of a group photo, a scale the close-ups of SFA and abdomen never show.
+    """
+    size = image.shape[0]
+    edges = [size * k // grid for k in range(grid + 1)]
+    sides = [b - a for a, b in zip(edges, edges[1:])]
+    images = tf.concat([image[None], others], 0)
+    masks = tf.concat([mask[None], other_masks], 0)
+    rows, mask_rows = [], []
+    for r, height in enumerate(sides):
+        tiles, mask_tiles = [], []
+        for c, width in enumerate(sides):
+            i = r * grid + c
+            tiles.append(tf.image.resize(images[i], (height, width), method="area"))
+            # Area-averaged skin cover, thresholded, keeps thin regions that nearest would drop.
+            cover = tf.image.resize(masks[i], (height, width), method="area")
+            mask_tiles.append(tf.cast(cover > 0.5, tf.float32))
+        rows.append(tf.concat(tiles, 1))
+        mask_rows.append(tf.concat(mask_tiles, 1))
+    return tf.concat(rows, 0), tf.concat(mask_rows, 0)
+
+
 def make_dataset(images: np.ndarray, masks: np.ndarray, batch_size: int, augment: bool = False,
-                 shuffle: bool = False, seed: int = 0, min_scale: float = 0.6, repeat: bool = False):
-    """A tf.data.Dataset of (float32 images 0..255, float32 masks 0/1) batches."""
+                 shuffle: bool = False, seed: int = 0, min_scale: float = 0.6, repeat: bool = False,
+                 mosaic: float = 0.0, mosaic_grid: int = 2):
+    """A tf.data.Dataset of (float32 images 0..255, float32 masks 0/1) batches.
+
+    With ``augment``, a share ``mosaic`` of the examples are ``mosaic_grid`` x ``mosaic_grid``
+    mosaics of augmented pairs (:func:`_mosaic`): the example itself and others drawn from the
+    same training set.
+    """
     tf = require("tensorflow", "train")
     img_size = images.shape[1]
-    ds = tf.data.Dataset.from_tensor_slices((images, masks))
-    if shuffle:
-        ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        ds = ds.repeat()
+    pairs = tf.data.Dataset.from_tensor_slices((images, masks))
 
     def to_float(image, mask):
         return tf.cast(image, tf.float32), tf.cast(mask, tf.float32)
 
-    ds = ds.map(to_float, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    if augment:
+    def augmented(ds, seed):
         # One fresh seed pair per element and epoch, itself drawn from the run's seed.
         element_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
         ds = tf.data.Dataset.zip((ds, element_seeds))
-        ds = ds.map(lambda pair, s: _augment(tf, pair[0], pair[1], s, img_size, min_scale),
-                    num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        return ds.map(lambda pair, s: _augment(tf, pair[0], pair[1], s, img_size, min_scale),
+                      num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+
+    ds = pairs.shuffle(len(images), seed=seed, reshuffle_each_iteration=True) if shuffle else pairs
+    if repeat:
+        ds = ds.repeat()
+    ds = ds.map(to_float, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if augment:
+        ds = augmented(ds, seed)
+    if augment and mosaic > 0:
+        # The partners come from their own endless shuffle, so the epoch keeps its length.
+        partners = pairs.shuffle(len(images), seed=seed + 1, reshuffle_each_iteration=True).repeat()
+        partners = augmented(partners.map(to_float, num_parallel_calls=tf.data.AUTOTUNE), seed + 2)
+        partners = partners.batch(mosaic_grid**2 - 1)
+        draws = tf.data.Dataset.random(seed=seed + 3, rerandomize_each_iteration=True)
+
+        def maybe_mosaic(pair, group, draw):
+            use = tf.cast(draw % 10_000, tf.float32) < mosaic * 10_000
+            return tf.cond(use, lambda: _mosaic(tf, *pair, *group, mosaic_grid), lambda: pair)
+
+        ds = tf.data.Dataset.zip((ds, partners, draws)).map(
+            maybe_mosaic, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)

@@ -48,6 +48,8 @@ class TrainConfig:
     dice_weight: float = 1.0
     augment: bool = True
     min_scale: float = 0.6
+    mosaic: float = 0.0  # share of training examples that are mosaics of several photos (pipeline._mosaic)
+    mosaic_grid: int = 2  # photos per side of each mosaic
     seed: int = 0
     precision: str = "float32"  # or "mixed" (float16 compute on a GPU)
     limit: int | None = None  # use only the first N samples of each split (smoke tests)
@@ -318,7 +320,8 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False, verbos
         config = TrainConfig(**{**asdict(config), "batch_size": find_batch_size(probe, config.img_size, limit)})
     batch_size = config.batch_size * placement.replicas  # --batch-size is per device
     train_ds = make_dataset(train_x, train_y, batch_size, augment=config.augment, shuffle=True,
-                            seed=config.seed, min_scale=config.min_scale)
+                            seed=config.seed, min_scale=config.min_scale,
+                            mosaic=config.mosaic, mosaic_grid=config.mosaic_grid)
     val_ds = make_dataset(val_x, val_y, batch_size)
     steps = -(-len(train_x) // batch_size)
 

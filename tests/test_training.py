@@ -92,6 +92,9 @@ def test_cli_errors_are_one_line(tmp_path):
         refused = run_cli("train", "--data-dir", PRATHEEPAN, *args, "--out", tmp_path / "o")
         assert refused.returncode == 1 and last_line(refused.stderr) == f"Error: {error}"
         assert not (tmp_path / "o").exists()
+    share = run_cli("train", "--mosaic", "1.5", "--out", tmp_path / "o")
+    assert share.returncode == 2 and "'--mosaic': 1.5 is not in the range 0.0<=x<=1.0" in last_line(share.stderr)
+    assert not (tmp_path / "o").exists()
 
 
 def test_several_datasets_with_oversampling(tmp_path):
@@ -149,10 +152,10 @@ def test_fine_tuning_starts_from_the_given_weights(tiny_run, tmp_path):
 
     result = run_cli("train", "--data-dir", PRATHEEPAN, "--width", str(config["width"]), "--img-size",
                      str(config["img_size"]), "--epochs", "1", "--limit", "4", "--batch-size", "4", "--quiet",
-                     "--init", tiny_run / "best.keras", "--min-scale", "1.0", "--out", tmp_path / "ft")
+                     "--init", tiny_run / "best.keras", "--min-scale", "1.0", "--mosaic", "0.5", "--out", tmp_path / "ft")
     assert result.returncode == 0, result.stderr
     recorded = json.loads((tmp_path / "ft" / "config.json").read_text())["config"]
-    assert recorded["init"] == str(tiny_run / "best.keras") and recorded["min_scale"] == 1.0
+    assert recorded["init"] == str(tiny_run / "best.keras") and (recorded["min_scale"], recorded["mosaic"]) == (1.0, 0.5)
     wrong = run_cli("train", "--data-dir", PRATHEEPAN, "--width", "0.5", "--img-size", str(config["img_size"]),
                     "--epochs", "1", "--limit", "4", "--init", tiny_run / "best.keras", "--out", tmp_path / "w")
     assert wrong.returncode == 1

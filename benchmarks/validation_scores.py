@@ -1,0 +1,60 @@
+"""Candidate models side by side on validation splits only, to choose between them without test.
+
+    SKINSEG_DATA=../shared/datasets python benchmarks/validation_scores.py skinseg-lite \
+        runs/lite-mosaic-0.5/best.keras --also folder=../shared/datasets/sfa \
+        --also folder=../shared/datasets/abdomen --out benchmarks/results/mosaic_validation.json
+
+Each model is scored as shipped would be (mean per-image two-class mIoU and skin F1 at each
+photo's original size, threshold 0.5) on Pratheepan's seed validation split and the validation
+splits of the --also datasets; with --int8 each is also exported to full-integer TFLite (the
+exporter's defaults: calibration on Pratheepan's training split, range equalization, bias
+correction) and that file is scored too. The Pratheepan test split is never read, so the choice
+made on these numbers stays independent of the split the targets are measured on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("models", nargs="+", help=".keras files or shipped float model names")
+    parser.add_argument("--also", action="append", default=[], metavar="NAME=DIR",
+                        help="another dataset whose validation split is scored; repeatable")
+    parser.add_argument("--int8", action="store_true", help="also export and score each model's int8 twin")
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+
+    from skinseg.evaluation import evaluate
+    from skinseg.export import export_model
+    from skinseg.models import resolve_model
+
+    datasets = [("pratheepan", None), *(spec.partition("=")[::2] for spec in args.also)]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="skinseg-val-") as tmp:
+        for i, name in enumerate(args.models):
+            files = {"float": resolve_model(name)}
+            if args.int8:
+                files["int8"] = export_model(files["float"], "tflite", Path(tmp) / f"{i}_int8.tflite",
+                                             quantize="int8").path
+            row = {"model": name}
+            for kind, path in files.items():
+                for dataset, data_dir in datasets:
+                    key = f"{Path(data_dir).name if data_dir else dataset}_val_{kind}"
+                    mean = evaluate(path, dataset, split="val", data_dir=data_dir or None)["per_image_mean"]
+                    row[key] = {"miou2": mean["miou2"], "f1": mean["f1"], "iou": mean["iou"]}
+                    print(f"{name:40s} {key:28s} mIoU2 {mean['miou2']:.4f}  F1 {mean['f1']:.4f}", flush=True)
+            rows.append(row)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"split": "val", "rows": rows}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

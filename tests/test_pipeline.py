@@ -1,0 +1,65 @@
+"""The training input pipeline on real photos: mosaics, repeatability, epoch length."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import PRATHEEPAN, SHARED
+
+pytest.importorskip("tensorflow")
+
+
+@pytest.fixture(scope="module")
+def pairs():
+    from skinseg.datasets import load_dataset
+    from skinseg.pipeline import load_arrays
+
+    samples = load_dataset("pratheepan", PRATHEEPAN).split("train")[:6]
+    samples += load_dataset("folder", SHARED / "sfa").split("train")[:6]
+    return load_arrays(samples, 64)
+
+
+@pytest.mark.parametrize("grid", [2, 3])
+def test_mosaic_puts_its_pairs_side_by_side_shrunk(pairs, grid):
+    import tensorflow as tf
+
+    from skinseg.pipeline import _mosaic
+
+    count = grid * grid
+    images, masks = (tf.constant(a[:count], tf.float32) for a in pairs)
+    image, mask = (t.numpy() for t in _mosaic(tf, images[0], masks[0], images[1:], masks[1:], grid))
+    assert image.shape == (64, 64, 3) and mask.shape == (64, 64, 1)
+    assert set(np.unique(mask)) <= {0.0, 1.0}
+    edges = [64 * k // grid for k in range(grid + 1)]  # 64 = 21 + 21 + 22 for a 3x3 grid
+    for i in range(count):
+        rows = slice(edges[i // grid], edges[i // grid + 1])
+        cols = slice(edges[i % grid], edges[i % grid + 1])
+        shrunk = tf.image.resize(images[i], (rows.stop - rows.start, cols.stop - cols.start), method="area")
+        np.testing.assert_allclose(image[rows, cols], shrunk.numpy(), atol=1e-3)
+        # Each tile keeps its photo's share of skin, to within the rounding of its edges.
+        assert abs(mask[rows, cols].mean() - pairs[1][i].mean()) < 0.06
+
+
+def test_mosaic_share_keeps_the_epoch_and_repeats_with_the_seed(pairs):
+    from skinseg.pipeline import make_dataset
+
+    images, masks = pairs
+
+    def batches(**options):
+        return [(x.numpy(), y.numpy()) for x, y in make_dataset(images, masks, 5, augment=True, shuffle=True,
+                                                                  seed=3, **options)]
+
+    plain, mixed, again, every = batches(), batches(mosaic=0.5), batches(mosaic=0.5), batches(mosaic=1.0)
+    assert [len(x) for x, _ in mixed] == [len(x) for x, _ in plain] == [5, 5, 2]  # 12 examples, as without
+    for (x, y), (x2, y2) in zip(mixed, again):
+        np.testing.assert_array_equal(x, x2)
+        np.testing.assert_array_equal(y, y2)
+    assert all(set(np.unique(y)) <= {0.0, 1.0} for _, y in every)
+    # With a share of 1 every example is a mosaic whose first quarter is the example it replaces.
+    import tensorflow as tf
+
+    plain_x, every_x = np.concatenate([x for x, _ in plain]), np.concatenate([x for x, _ in every])
+    shrunk = tf.image.resize(plain_x, (32, 32), method="area").numpy()
+    np.testing.assert_allclose(every_x[:, :32, :32], shrunk, atol=1e-3)
+    assert not any(np.array_equal(a, b) for a in plain_x for b in every_x)
+    np.testing.assert_array_equal(np.concatenate([x for x, _ in batches(mosaic=0.0)]), plain_x)
