@@ -156,7 +156,8 @@ def main() -> None:
 
     train_samples, val_samples = _train_and_val_samples(config)
     train_ds = make_dataset(*load_arrays(train_samples, config.img_size), config.batch_size, augment=True,
-                            shuffle=True, seed=config.seed, min_scale=config.min_scale)
+                            shuffle=True, seed=config.seed, min_scale=config.min_scale, mosaic=config.mosaic,
+                            mosaic_grid=config.mosaic_grid)
     val_ds = make_dataset(*load_arrays(val_samples, config.img_size), config.batch_size)
     _compile(qat, config, -(-len(train_samples) // config.batch_size))
     print("simulated int8 before:", qat.evaluate(val_ds, verbose=0, return_dict=True), flush=True)
