@@ -30,7 +30,7 @@ def test_operators_carry_their_tensor_indices():
 @pytest.mark.slow  # one conversion per shipped model
 @pytest.mark.parametrize("name,io_type,convolutions,float_fed", [("skinseg-tiny", "uint8", 31, "stem_conv"),
                                                                  ("skinseg-tiny", "int8", 31, "stem_conv"),
-                                                                 ("skinseg-mobile", "uint8", 36, None),
+                                                                 ("skinseg-mobile", "uint8", 36, "stem"),
                                                                  ("skinseg-lite", "uint8", 39, "stem")])
 def test_every_convolution_with_batch_norm_is_matched_to_its_int8_tensors(name, io_type, convolutions, float_fed):
     model = load_keras_model(SHIPPED / f"{name}.keras")
@@ -40,9 +40,8 @@ def test_every_convolution_with_batch_norm_is_matched_to_its_int8_tensors(name, 
     assert len(layers) == convolutions
     # Only a convolution reading the image takes the float model's input instead: the stem, into
     # which the converter folds the 1/255 scaling, whether the image arrives as uint8 (through a
-    # QUANTIZE op) or as int8 (the graph's input itself), zero-padded first (skinseg-lite) or not.
-    # skinseg-mobile's older graph scales before padding, so a MUL op keeps the scaling apart.
-    assert [layer.conv.name for layer in layers if layer.source is None] == ([float_fed] if float_fed else [])
+    # QUANTIZE op) or as int8 (the graph's input itself), zero-padded first (mobilenet-unet) or not.
+    assert [layer.conv.name for layer in layers if layer.source is None] == [float_fed]
 
 
 @pytest.mark.slow  # three int8 conversions of skinseg-mobile
