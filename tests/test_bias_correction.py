@@ -31,17 +31,19 @@ def test_operators_carry_their_tensor_indices():
 @pytest.mark.parametrize("name,io_type,convolutions,float_fed", [("skinseg-tiny", "uint8", 31, "stem_conv"),
                                                                  ("skinseg-tiny", "int8", 31, "stem_conv"),
                                                                  ("skinseg-mobile", "uint8", 36, "stem"),
+                                                                 ("skinseg-mobile-384", "uint8", 36, None),
                                                                  ("skinseg-lite", "uint8", 39, "stem")])
 def test_every_convolution_with_batch_norm_is_matched_to_its_int8_tensors(name, io_type, convolutions, float_fed):
     model = load_keras_model(SHIPPED / f"{name}.keras")
-    images = _images("train", 2)
+    images = _images("train", 2, model.input_shape[1])
     data = convert(model, SHIPPED / f"{name}.keras", "int8", io_type, calibration=images)
     layers = _layers(model, _interpreter(data), _operators(data))
     assert len(layers) == convolutions
     # Only a convolution reading the image takes the float model's input instead: the stem, into
     # which the converter folds the 1/255 scaling, whether the image arrives as uint8 (through a
     # QUANTIZE op) or as int8 (the graph's input itself), zero-padded first (mobilenet-unet) or not.
-    assert [layer.conv.name for layer in layers if layer.source is None] == [float_fed]
+    # skinseg-mobile-384's older graph scales before padding, so a MUL op keeps the scaling apart.
+    assert [layer.conv.name for layer in layers if layer.source is None] == ([float_fed] if float_fed else [])
 
 
 @pytest.mark.slow  # three int8 conversions of skinseg-mobile
