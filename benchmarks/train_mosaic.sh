@@ -11,9 +11,9 @@
 # whose int8 export scores best on Pratheepan validation (mean per-image mIoU2,
 # benchmarks/validation_scores.py --int8) is fine-tuned once more with Pratheepan in the majority
 # (STAGE2=1: 4 epochs at 2.5e-4 on Pratheepan 8 times plus a seeded quarter of SFA and abdomen, as
-# skinseg-mobile-384's stage 2, from INIT=that run's best.keras) and the better of the two on that score is the pick. It replaces skinseg-lite if
-# it beats it there by 0.01 or more without losing over 0.005 F1 on SFA or abdomen validation. Test
-# is then read once, for the pick alone.
+# skinseg-mobile-384's stage 2, from INIT=that run's best.keras) and the better of the two on that
+# score is the pick. It replaces skinseg-lite if it beats it there by 0.01 or more without losing
+# over 0.005 F1 on SFA or abdomen validation. Test is then read once, for the pick alone.
 set -euo pipefail
 DATA="${SKINSEG_DATA:-../shared/datasets}"
 MOSAIC="${MOSAIC:-0.5}"
