@@ -157,13 +157,20 @@ def _load_initial_weights(model, init: str, arch: str) -> None:
 
 
 def _check_choices(config: TrainConfig) -> None:
-    """Refuse a loss or precision the library does not know, before the run folder is touched."""
+    """Refuse a loss, precision or mosaic setting the library cannot train with, before the run
+    folder is touched."""
     from .losses import LOSSES
 
     if config.loss not in LOSSES:
         raise SkinsegError(f"unknown loss {config.loss!r}; available: {', '.join(LOSSES)}")
     if config.precision not in ("float32", "mixed"):
         raise SkinsegError(f"unknown precision {config.precision!r}; available: float32, mixed")
+    if not 0 <= config.mosaic <= 1 or config.mosaic_grid not in (2, 3, 4):
+        raise SkinsegError(f"--mosaic {config.mosaic} --mosaic-grid {config.mosaic_grid}: "
+                           "the share goes from 0 to 1 and the grid from 2 to 4")
+    if config.mosaic and not config.augment:
+        # make_dataset builds mosaics from augmented photos only; silently training without them misleads.
+        raise SkinsegError("--mosaic needs augmentation; drop --no-augment or leave out --mosaic")
 
 
 def _build_model(config: TrainConfig):

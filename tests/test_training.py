@@ -88,7 +88,9 @@ def test_cli_errors_are_one_line(tmp_path):
     for args, error in ((["--arch-option", "upsample"], "--arch-option takes KEY=VALUE, got 'upsample'"),
                         (["--arch", "segnet", "--arch-option", "upsample=resize"],
                          "segnet does not take --arch-option upsample; 'skinseg plugins' lists each architecture's "
-                         "options")):
+                         "options"),
+                        (["--no-augment", "--mosaic", "0.5"],
+                         "--mosaic needs augmentation; drop --no-augment or leave out --mosaic")):
         refused = run_cli("train", "--data-dir", PRATHEEPAN, *args, "--out", tmp_path / "o")
         assert refused.returncode == 1 and last_line(refused.stderr) == f"Error: {error}"
         assert not (tmp_path / "o").exists()
