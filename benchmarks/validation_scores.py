@@ -9,7 +9,8 @@ photo's original size, threshold 0.5) on Pratheepan's seed validation split and 
 splits of the --also datasets; with --int8 each is also exported to full-integer TFLite (the
 exporter's defaults: calibration on Pratheepan's training split, range equalization, bias
 correction) and that file is scored too. The Pratheepan test split is never read, so the choice
-made on these numbers stays independent of the split the targets are measured on.
+made on these numbers stays independent of the split the targets are measured on. With --tiles
+each file is scored a second time with tiled inference (skinseg/runtime/tiling.py), keys "..._tiles".
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ def main() -> None:
     parser.add_argument("--also", action="append", default=[], metavar="NAME=DIR",
                         help="another dataset whose validation split is scored; repeatable")
     parser.add_argument("--int8", action="store_true", help="also export and score each model's int8 twin")
+    parser.add_argument("--tiles", action="store_true", help="also score each file with tiled inference")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
 
@@ -45,10 +47,12 @@ def main() -> None:
                 files["int8"] = export_model(files["float"], "tflite", Path(tmp) / f"{i}_int8.tflite",
                                              quantize="int8").path
             row = {"model": name}
-            for kind, path in files.items():
+            settings = [False, True] if args.tiles else [False]
+            for (kind, path), tiles in ((item, tiles) for item in files.items() for tiles in settings):
                 for dataset, data_dir in datasets:
-                    key = f"{Path(data_dir).name if data_dir else dataset}_val_{kind}"
-                    mean = evaluate(path, dataset, split="val", data_dir=data_dir or None)["per_image_mean"]
+                    key = f"{Path(data_dir).name if data_dir else dataset}_val_{kind}" + ("_tiles" if tiles else "")
+                    mean = evaluate(path, dataset, split="val", data_dir=data_dir or None,
+                                    tiles=tiles)["per_image_mean"]
                     row[key] = {"miou2": mean["miou2"], "f1": mean["f1"], "iou": mean["iou"]}
                     print(f"{name:40s} {key:28s} mIoU2 {mean['miou2']:.4f}  F1 {mean['f1']:.4f}", flush=True)
             rows.append(row)

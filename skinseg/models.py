@@ -33,6 +33,15 @@ def shipped_models() -> dict[str, dict]:
             if (base / entry["file"]).exists()}
 
 
+def shipped_inference(path: str | os.PathLike) -> dict:
+    """The inference settings (``tiles``, ``threshold``) models.json gives the shipped model at ``path``."""
+    path = Path(path).resolve()
+    for entry in shipped_models().values():
+        if entry["path"].resolve() == path:
+            return entry.get("inference", {})
+    return {}
+
+
 def resolve_model(model: str | os.PathLike | None) -> Path:
     """A shipped model's name or a path -> the file's path; None means the default shipped model."""
     shipped = shipped_models()

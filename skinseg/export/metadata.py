@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..files import sha256_file
+from ..models import shipped_inference
 from ..tflite_file import METADATA_NAME
 
 
@@ -43,7 +44,9 @@ def build_metadata(model_path: Path, model, fmt: str, quantize: str, calibration
             "resize": "Pillow bilinear to size, aspect not kept; EXIF rotation applied first",
         },
         "output": {"kind": "probability", "activation": "sigmoid", "threshold": 0.5,
-                   "resize": "Pillow bilinear back to the image size, then threshold"},
+                   "resize": "Pillow bilinear back to the image size, then threshold",
+                   # An export of a shipped model keeps its inference setting (skinseg/runtime/tiling.py).
+                   "tiles": bool(shipped_inference(model_path).get("tiles", False))},
         "calibration": calibration,
         "source": {"model": model_path.name, "sha256": sha256_file(model_path), "parameters": int(model.count_params())},
         "training": run_config(model_path),

@@ -18,6 +18,7 @@ from PIL import Image, ImageOps
 from ..errors import SkinsegError
 from ..images import images_in, load_image, resize_probability, resize_rgb, to_rgb
 from ..plugins import registry
+from .tiling import tiled_probability, worth_tiling
 
 DEFAULT_THRESHOLD = 0.5
 
@@ -108,15 +109,20 @@ class Segmenter:
 
     >>> seg = Segmenter("model_int8.tflite")          # doctest: +SKIP
     >>> mask = seg.predict("photo.jpg")               # bool (H, W)  # doctest: +SKIP
+
+    ``threshold`` and ``tiles`` (tiled inference, :mod:`skinseg.runtime.tiling`) default to the
+    model's own settings: its metadata, or for a shipped model its entry in models.json.
     """
 
     def __init__(self, model: str | os.PathLike, runtime: str | None = None,
-                 num_threads: int | None = None, threshold: float | None = None):
-        from ..models import resolve_model
+                 num_threads: int | None = None, threshold: float | None = None, tiles: bool | None = None):
+        from ..models import resolve_model, shipped_inference
 
-        self.model = open_model(resolve_model(model), runtime=runtime, num_threads=num_threads)
-        output = self.model.metadata.get("output", {})
-        self.threshold = threshold if threshold is not None else output.get("threshold", DEFAULT_THRESHOLD)
+        path = resolve_model(model)
+        self.model = open_model(path, runtime=runtime, num_threads=num_threads)
+        settings = {**self.model.metadata.get("output", {}), **shipped_inference(path)}
+        self.threshold = threshold if threshold is not None else settings.get("threshold", DEFAULT_THRESHOLD)
+        self.tiles = bool(tiles if tiles is not None else settings.get("tiles", False))
 
     @property
     def metadata(self) -> dict:
@@ -129,6 +135,11 @@ class Segmenter:
     def probability(self, image) -> np.ndarray:
         """Skin probability (H, W) float32 at the image's own size."""
         rgb = as_rgb_array(image)
+        if self.tiles and worth_tiling(*rgb.shape[:2], self.model.input_size):
+            return tiled_probability(rgb, self._probability)
+        return self._probability(rgb)
+
+    def _probability(self, rgb: np.ndarray) -> np.ndarray:
         prob = self.model.run(preprocess(rgb, self.model.input_size))[0]
         return resize_probability(prob, (rgb.shape[1], rgb.shape[0]))
 

@@ -1,0 +1,67 @@
+"""Turns tiled inference on for a shipped pair in models.json, with the numbers that chose it.
+
+    python benchmarks/record_tiles.py skinseg-lite \
+        --validation results/tiles_validation_lite.json --test results/tiles_test_lite.json \
+        --latency results/tiled_latency.json
+
+The rule, fixed before the test split was read: a shipped pair gets tiled inference by default
+when its int8 model's Pratheepan validation mIoU2 gains 0.01 or more with tiles
+(validation_scores.py --int8 --tiles), SFA and abdomen validation F1 lose no more than 0.005,
+and its two model calls on a 640x480 photo take at most 5 ms (tiled_latency.py, median of the
+rounds). This script checks the rule and refuses a pair that fails it. The test numbers come from
+one `skinseg verify --reference NAME --candidate NAME-int8 --tiles --json FILE` run, read after.
+Both entries get "inference": {"tiles": true} and "metrics_tiled"; "metrics" keep the one-call numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+
+SHIPPED = Path(__file__).resolve().parents[1] / "skinseg" / "shipped"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("name", help="the float model's name, e.g. skinseg-lite")
+    parser.add_argument("--validation", type=Path, required=True)
+    parser.add_argument("--test", type=Path, required=True)
+    parser.add_argument("--latency", type=Path, required=True)
+    args = parser.parse_args()
+
+    row = next(r for r in json.loads(args.validation.read_text())["rows"] if r["model"] == args.name)
+    latency = json.loads(args.latency.read_text())
+    key = f"{args.name}-int8 tiles=on"
+    model_ms = statistics.median(r[key]["model_ms"] for r in latency["rounds"])
+    photo_ms = statistics.median(r[key]["photo_ms"] for r in latency["rounds"])
+    gain = row["pratheepan_val_int8_tiles"]["miou2"] - row["pratheepan_val_int8"]["miou2"]
+    losses = {d: row[f"{d}_val_int8"]["f1"] - row[f"{d}_val_int8_tiles"]["f1"] for d in ("sfa", "abdomen")}
+    print(f"{args.name}: val mIoU2 gain {gain:+.4f}, F1 losses {losses}, {model_ms:.2f} ms in model calls")
+    if gain < 0.01 or max(losses.values()) > 0.005 or model_ms > 5.0:
+        sys.exit(f"{args.name}: tiled inference fails the rule; models.json left as it was")
+
+    test = json.loads(args.test.read_text())
+    if not (test["tiles"] and test["split"] == "test" and Path(test["candidate"]["model"]).name == f"{args.name}-int8"):
+        sys.exit(f"{args.test}: not a tiled verify run of {args.name}-int8 on the test split")
+    speedups = [r["reference float32"]["median"] / r[key]["model_ms"] for r in latency["rounds"]]
+    index = SHIPPED / "models.json"
+    entries = json.loads(index.read_text())
+    for name, kind, role in ((args.name, "float", "reference"), (f"{args.name}-int8", "int8", "candidate")):
+        tiled = {"pratheepan_test": test[role]["per_image_mean"],
+                 **{f"{d}_val": row[f"{d}_val_{kind}_tiles"] for d in ("pratheepan", "sfa", "abdomen")}}
+        if kind == "int8":
+            tiled.update(int8_iou_drop=test["iou_drop"], pixel_agreement=test["pixel_agreement"],
+                         latency_ms_model_calls_640x480=model_ms, latency_ms_photo_640x480=photo_ms,
+                         speedup_vs_reference_float32=statistics.median(speedups),
+                         latency_run=f"benchmarks/{args.latency.as_posix()}")
+        entries[name]["inference"] = {"tiles": True}
+        entries[name]["metrics_tiled"] = tiled
+    index.write_text(json.dumps(entries, indent=2, sort_keys=True) + "\n")
+    print(f"{index}: tiled inference on for {args.name} and {args.name}-int8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""Tiled inference: two overlapping halves of a large photo, each at the model's input size."""
+
+import shutil
+
+import numpy as np
+import pytest
+
+from skinseg.images import load_image, resize_rgb
+from skinseg.runtime import Segmenter
+from skinseg.runtime.tiling import tile_spans, tiled_probability, worth_tiling
+from skinseg.verification import verify
+
+from conftest import PRATHEEPAN, run_cli
+
+PHOTO = PRATHEEPAN / "Pratheepan_Dataset" / "FamilyPhoto" / "family.jpg"
+
+
+def photo(width, height):
+    return resize_rgb(np.asarray(load_image(PHOTO)), (width, height))
+
+
+def test_two_tiles_cover_the_long_side_and_overlap():
+    (a0, a1), (b0, b1) = tile_spans(640)
+    assert (a0, b1) == (0, 640) and a1 - a0 == b1 - b0 == 384
+    assert a1 - b0 == 128  # 20% of the side is seen by both
+
+
+def test_only_photos_whose_tiles_keep_the_input_resolution_are_tiled():
+    assert worth_tiling(480, 640, (256, 256)) and worth_tiling(640, 480, (256, 256))
+    assert not worth_tiling(256, 256, (256, 256))
+    assert not worth_tiling(300, 400, (256, 256))  # a 240-pixel tile would be upsampled
+    assert worth_tiling(480, 640, (384, 384)) and not worth_tiling(450, 600, (384, 384))
+
+
+@pytest.mark.parametrize("size", [(640, 480), (480, 640), (1001, 333)])
+def test_a_per_pixel_rule_is_unchanged_by_tiling(size):
+    # The merge must put every tile's map back where its pixels came from, in either orientation.
+    rgb = photo(*size)
+    red = tiled_probability(rgb, lambda crop: crop[..., 0] / np.float32(255))
+    np.testing.assert_allclose(red, rgb[..., 0] / 255.0, atol=1e-6)
+
+
+def count_calls(segmenter):
+    calls, run = [], segmenter.model.run
+    segmenter.model.run = lambda batch: calls.append(batch.shape) or run(batch)
+    return calls
+
+
+def test_tiled_inference_runs_the_real_model_twice_on_large_photos_only():
+    segmenter = Segmenter("skinseg-lite-int8", tiles=True)
+    calls = count_calls(segmenter)
+    large, small = photo(640, 480), photo(320, 240)
+    mask = segmenter.predict(large)
+    assert mask.shape == (480, 640) and len(calls) == 2
+    assert all(shape == (1, 256, 256, 3) for shape in calls)
+    segmenter.predict(small)
+    assert len(calls) == 3  # a 192-pixel tile would be upsampled: one call
+    single = Segmenter("skinseg-lite-int8", tiles=False).predict(large)
+    agreement = np.mean(single == mask)
+    assert 0.9 < agreement < 1.0  # the same model at more detail: close, not identical
+
+
+def test_shipped_models_carry_their_setting_and_other_files_do_not(tmp_path):
+    from skinseg.models import resolve_model, shipped_models
+
+    for name, entry in shipped_models().items():
+        assert Segmenter(name).tiles == entry.get("inference", {}).get("tiles", False)
+    copy = tmp_path / "mine_int8.tflite"
+    shutil.copy(resolve_model("skinseg-lite-int8"), copy)
+    assert Segmenter(copy).tiles is False and Segmenter(copy, tiles=True).tiles is True
+
+
+def test_verify_runs_both_models_with_one_setting(tiny_run, exported):
+    result = verify(tiny_run / "best.keras", exported["int8"], data_dir=PRATHEEPAN, split="val", tiles=True)
+    assert result["tiles"] is True and result["images"] == 16
+
+
+def test_cli_tiles_flag_reaches_the_evaluation(tmp_path):
+    result = run_cli("evaluate", "-m", "skinseg-lite-int8", "--data-dir", PRATHEEPAN, "--split", "val",
+                     "--no-tiles", "--quiet", "--json", tmp_path / "e.json", check=True)
+    import json
+
+    assert json.loads((tmp_path / "e.json").read_text())["tiles"] is False, result.stdout
+
+
+def test_an_export_of_a_shipped_model_keeps_its_setting(tmp_path, tiny_run):
+    from skinseg.export import export_model
+    from skinseg.tflite_file import read_metadata
+
+    shipped = export_model("skinseg-lite", "tflite", tmp_path / "lite_f16.tflite", quantize="float16").path
+    own = export_model(tiny_run / "best.keras", "tflite", tmp_path / "tiny_f16.tflite", quantize="float16").path
+    assert read_metadata(shipped)["output"]["tiles"] is True and Segmenter(shipped).tiles is True
+    assert read_metadata(own)["output"]["tiles"] is False and Segmenter(own).tiles is False
