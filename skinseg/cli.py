@@ -185,7 +185,8 @@ def evaluate(model, dataset, data_dir, split, scheme, subset, runtime, threads, 
     result = run_evaluation(model, dataset, split, data_dir=data_dir, runtime=runtime, num_threads=threads,
                             progress=not quiet, tiles=tiles, scheme=scheme, subset=subset)
     _write_json(json_path, result)
-    click.echo(f"{result['images']} images of {dataset}/{split}, runtime {result['runtime']}")
+    click.echo(f"{result['images']} images of {dataset}/{split}, runtime {result['runtime']}"
+               + (", tiled inference" if result["tiles"] else ""))
     click.echo(_metrics_table(result))
     if per_image:
         click.echo(_table([[r["name"], f"{r['iou']:.4f}", f"{r['f1']:.4f}", f"{r['miou2']:.4f}"]
@@ -269,7 +270,8 @@ def verify(reference, candidate, dataset=None, data_dir=None, split="test", max_
     _write_json(json_path, result)
     rows = [[role, result[role]["runtime"], *(f"{result[role]['per_image_mean'][k]:.4f}" for k in ("iou", "f1", "miou2"))]
             for role in ("reference", "candidate")]
-    click.echo(f"{result['images']} images of {result['dataset']}/{result['split']}")
+    click.echo(f"{result['images']} images of {result['dataset']}/{result['split']}"
+               + (", tiled inference" if result["tiles"] else ""))
     if result["reference"]["rebuilt_at"]:
         click.echo("reference rebuilt at {}x{}, the candidate's input size".format(*result["reference"]["rebuilt_at"]))
     click.echo(_table(rows, ["model", "runtime", "iou", "f1", "miou2"]))

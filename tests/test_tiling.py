@@ -75,12 +75,15 @@ def test_verify_runs_both_models_with_one_setting(tiny_run, exported):
     assert result["tiles"] is True and result["images"] == 16
 
 
-def test_cli_tiles_flag_reaches_the_evaluation(tmp_path):
-    result = run_cli("evaluate", "-m", "skinseg-lite-int8", "--data-dir", PRATHEEPAN, "--split", "val",
-                     "--no-tiles", "--quiet", "--json", tmp_path / "e.json", check=True)
+@pytest.mark.parametrize("flag", ["--tiles", "--no-tiles"])
+def test_cli_tiles_flag_reaches_the_evaluation(tmp_path, flag):
     import json
 
-    assert json.loads((tmp_path / "e.json").read_text())["tiles"] is False, result.stdout
+    result = run_cli("evaluate", "-m", "skinseg-lite-int8", "--data-dir", PRATHEEPAN, "--split", "val",
+                     flag, "--quiet", "--json", tmp_path / "e.json", check=True)
+    tiles = flag == "--tiles"
+    assert json.loads((tmp_path / "e.json").read_text())["tiles"] is tiles
+    assert ("tiled inference" in result.stdout.splitlines()[0]) is tiles
 
 
 def test_an_export_of_a_shipped_model_keeps_its_setting(tmp_path, tiny_run):
