@@ -7,6 +7,8 @@
 #   MOSAIC=0.75 bash benchmarks/train_mosaic.sh                         # runs/lite-mosaic-0.75
 #   OUT=runs/lite-mosaic-0.5-grid3 bash benchmarks/train_mosaic.sh --mosaic-grid 3
 #   INIT=imagenet EPOCHS=24 LR=1e-3 OUT=runs/lite-imagenet-mosaic-0.5 bash benchmarks/train_mosaic.sh
+#   INIT=imagenet EPOCHS=36 LR=1e-3 OUT=runs/lite-imagenet-mosaic-0.5-e36 bash benchmarks/train_mosaic.sh   # shipped
+#   INIT=imagenet EPOCHS=36 LR=1e-3 OUT=runs/lite-imagenet-mosaic-0.5-e36-seed1 bash benchmarks/train_mosaic.sh --seed 1
 # How the shipped model is chosen among these, fixed before any of them was scored on test: the run
 # whose int8 export scores best on Pratheepan validation (mean per-image mIoU2,
 # benchmarks/validation_scores.py --int8) is fine-tuned once more with Pratheepan in the majority
