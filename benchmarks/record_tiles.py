@@ -46,7 +46,7 @@ def main() -> None:
     test = json.loads(args.test.read_text())
     if not (test["tiles"] and test["split"] == "test" and Path(test["candidate"]["model"]).name == f"{args.name}-int8"):
         sys.exit(f"{args.test}: not a tiled verify run of {args.name}-int8 on the test split")
-    speedups = [r["reference float32"]["median"] / r[key]["model_ms"] for r in latency["rounds"]]
+    speedups = [r[key] for r in latency["speedup_model_calls"]]  # tiled_latency.py --reference's, per round
     index = SHIPPED / "models.json"
     entries = json.loads(index.read_text())
     for name, kind, role in ((args.name, "float", "reference"), (f"{args.name}-int8", "int8", "candidate")):

@@ -6,7 +6,7 @@
 Each shipped int8 model (or .tflite file) segments one real Pratheepan photo, resized to
 --photo-size (640x480 by default, the typical camera frame), through ai-edge-litert with
 --threads threads, with tiled inference off and on (skinseg/runtime/tiling.py). Two times are
-kept per photo: "model_ms", the time inside the model calls (1 or 3 invokes, the quantity the
+kept per photo: "model_ms", the time inside the model calls (1 or 2 invokes, the quantity the
 issue's 5 ms target and latency.py measure), and "photo_ms", the whole Segmenter.predict call
 with its Pillow resizes at the photo's size. --reference times the float32 reference SegNet's
 single call in the same rounds (latency.py's file), for the speed-up. Medians per round.

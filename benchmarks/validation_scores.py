@@ -16,6 +16,7 @@ each file is scored a second time with tiled inference (skinseg/runtime/tiling.p
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import tempfile
@@ -48,7 +49,7 @@ def main() -> None:
                                              quantize="int8").path
             row = {"model": name}
             settings = [False, True] if args.tiles else [False]
-            for (kind, path), tiles in ((item, tiles) for item in files.items() for tiles in settings):
+            for (kind, path), tiles in itertools.product(files.items(), settings):
                 for dataset, data_dir in datasets:
                     key = f"{Path(data_dir).name if data_dir else dataset}_val_{kind}" + ("_tiles" if tiles else "")
                     mean = evaluate(path, dataset, split="val", data_dir=data_dir or None,

@@ -388,7 +388,7 @@ def models(as_json):
     for name, entry in shipped.items():
         metrics = entry.get("metrics", {})
         tiles = entry.get("inference", {}).get("tiles", False)
-        test = entry.get("metrics_tiled", metrics)["pratheepan_test"] if tiles else metrics.get("pratheepan_test", {})
+        test = (entry.get("metrics_tiled", metrics) if tiles else metrics).get("pratheepan_test", {})
         latency = metrics.get("latency_ms_median_2_threads")
         speedup = metrics.get("speedup_vs_reference_float32")
         rows.append([name, entry.get("format", ""), "x".join(map(str, entry.get("input_size", []))) or "-",
