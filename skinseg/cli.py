@@ -97,6 +97,11 @@ tiles_option = click.option(
 @click.option("--init", default=None,
               help="Start from this .keras model's weights (a run's best.keras or a shipped name) to fine-tune; "
                    "'imagenet' starts mobilenet-unet's encoder from ImageNet weights.")
+@click.option("--teacher", "teachers", multiple=True,
+              help="Distil from this model (a shipped name or a model file), repeatable: the teachers' mean skin "
+                   "probability on each training photo is blended into its target.")
+@click.option("--distill-weight", default=0.5, show_default=True, type=click.FloatRange(0.0, 1.0, min_open=True),
+              help="Share of each training target that is the teachers' probability (the rest is the mask).")
 @click.option("--distributed", is_flag=True,
               help="Use every local GPU, or the machines in TF_CONFIG (tensorflow backend); see docs.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder.")
@@ -105,7 +110,7 @@ tiles_option = click.option(
 @click.option("--quiet", is_flag=True, help="No per-epoch progress.")
 def train(datasets, data_dir, split, subset, split_ratios, split_seed, arch, width, img_size, arch_options, epochs, batch_size,
           learning_rate, loss, no_augment, min_scale, mosaic, mosaic_grid, seed, precision, backend, limit, oversample,
-          select_on, init, distributed, out, resume, force, quiet):
+          select_on, init, teachers, distill_weight, distributed, out, resume, force, quiet):
     """Train a model; the run folder gets best.keras, last.keras, metrics.csv and curves.png."""
     from .backend import use_backend
 
@@ -134,7 +139,8 @@ def train(datasets, data_dir, split, subset, split_ratios, split_seed, arch, wid
                          epochs=epochs or (0 if resume else 50), batch_size=batch_size, learning_rate=learning_rate, loss=loss,
                          augment=not no_augment, min_scale=min_scale, mosaic=mosaic, mosaic_grid=mosaic_grid,
                          seed=seed, precision=precision, limit=limit,
-                         oversample=repeats, select_on=list(select_on), init=init, distributed=distributed,
+                         oversample=repeats, select_on=list(select_on), init=init, teachers=list(teachers),
+                         distill_weight=distill_weight, distributed=distributed,
                          arch_options=_key_values("--arch-option", arch_options))
     verbose = 0 if quiet else (1 if sys.stdout.isatty() else 2)
     result = run_training(config, resume=resume, force=force, verbose=verbose)

@@ -1,4 +1,5 @@
-"""Losses written with backend-agnostic Keras ops, so one definition trains on every backend."""
+"""Losses and training metrics written with backend-agnostic Keras ops, so one definition trains on
+every backend."""
 
 from __future__ import annotations
 
@@ -79,3 +80,12 @@ class BceLovaszLoss(keras.losses.Loss):
 
 
 LOSSES = {"bce-dice": BceDiceLoss, "bce-lovasz": BceLovaszLoss}
+
+
+@keras.saving.register_keras_serializable(package="skinseg")
+class TargetIoU(keras.metrics.BinaryIoU):
+    """Keras's BinaryIoU, reading a soft target (distillation, skinseg.distillation) as skin where it
+    is above 0.5; BinaryIoU itself truncates a target of 0.9 to background. 0/1 targets are unchanged."""
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        return super().update_state(ops.cast(ops.convert_to_tensor(y_true) > 0.5, "float32"), y_pred, sample_weight)

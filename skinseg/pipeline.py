@@ -65,12 +65,13 @@ def _augment(tf, image, mask, seed, img_size: int, min_scale: float):
     return tf.clip_by_value(pixels, 0.0, 1.0) * 255.0, mask
 
 
-def _mosaic(tf, image, mask, others, other_masks, grid: int = 2):
+def _mosaic(tf, image, mask, others, other_masks, grid: int = 2, soft: bool = False):
     """``grid`` x ``grid`` (image, mask) pairs side by side, each shrunk to 1/``grid`` of the side:
     the pair itself top left, then ``others`` row by row.
 
     Everything in the tiles shrinks with them: a face that fills a portrait becomes one of the
-    small faces of a group photo, a scale the close-ups of SFA and abdomen never show.
+    small faces of a group photo, a scale the close-ups of SFA and abdomen never show. ``soft``
+    masks (distillation targets) keep their area-averaged values.
     """
     size = image.shape[0]
     edges = [size * k // grid for k in range(grid + 1)]
@@ -85,7 +86,7 @@ def _mosaic(tf, image, mask, others, other_masks, grid: int = 2):
             tiles.append(tf.image.resize(images[i], (height, width), method="area"))
             # Area-averaged skin cover, thresholded, keeps thin regions that nearest would drop.
             cover = tf.image.resize(masks[i], (height, width), method="area")
-            mask_tiles.append(tf.cast(cover > 0.5, tf.float32))
+            mask_tiles.append(cover if soft else tf.cast(cover > 0.5, tf.float32))
         rows.append(tf.concat(tiles, 1))
         mask_rows.append(tf.concat(mask_tiles, 1))
     return tf.concat(rows, 0), tf.concat(mask_rows, 0)
@@ -94,7 +95,8 @@ def _mosaic(tf, image, mask, others, other_masks, grid: int = 2):
 def make_dataset(images: np.ndarray, masks: np.ndarray, batch_size: int, augment: bool = False,
                  shuffle: bool = False, seed: int = 0, min_scale: float = 0.6, repeat: bool = False,
                  mosaic: float = 0.0, mosaic_grid: int = 2):
-    """A tf.data.Dataset of (float32 images 0..255, float32 masks 0/1) batches.
+    """A tf.data.Dataset of (float32 images 0..255, float32 masks 0/1) batches; float ``masks``
+    are soft targets in 0..1 (:mod:`skinseg.distillation`) and stay soft through augmentation.
 
     With ``augment``, a share ``mosaic`` of the examples are ``mosaic_grid`` x ``mosaic_grid``
     mosaics of augmented pairs (:func:`_mosaic`): the example itself and others drawn from the
@@ -102,6 +104,7 @@ def make_dataset(images: np.ndarray, masks: np.ndarray, batch_size: int, augment
     """
     tf = require("tensorflow", "train")
     img_size = images.shape[1]
+    soft = masks.dtype != np.uint8
     pairs = tf.data.Dataset.from_tensor_slices((images, masks))
 
     def to_float(image, mask):
@@ -129,7 +132,7 @@ def make_dataset(images: np.ndarray, masks: np.ndarray, batch_size: int, augment
 
         def maybe_mosaic(pair, group, draw):
             use = tf.cast(draw % 10_000, tf.float32) < mosaic * 10_000
-            return tf.cond(use, lambda: _mosaic(tf, *pair, *group, mosaic_grid), lambda: pair)
+            return tf.cond(use, lambda: _mosaic(tf, *pair, *group, mosaic_grid, soft), lambda: pair)
 
         ds = tf.data.Dataset.zip((ds, partners, draws)).map(
             maybe_mosaic, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)

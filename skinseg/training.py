@@ -56,6 +56,8 @@ class TrainConfig:
     oversample: dict = field(default_factory=dict)  # dataset name -> repeats of its training samples
     select_on: list[str] = field(default_factory=list)  # datasets whose val split picks best.keras (all if empty)
     init: str | None = None  # .keras file or shipped model whose weights start the run, or "imagenet"
+    teachers: list[str] = field(default_factory=list)  # models whose soft maps join the targets (distillation)
+    distill_weight: float = 0.5  # share of each training target that is the teachers' probability
     distributed: bool = False  # several GPUs (Mirrored / DataParallel) or machines (TF_CONFIG)
     arch_options: dict = field(default_factory=dict)
 
@@ -168,6 +170,13 @@ def _check_choices(config: TrainConfig) -> None:
     if not 0 <= config.mosaic <= 1 or config.mosaic_grid not in (2, 3, 4):
         raise SkinsegError(f"--mosaic {config.mosaic} --mosaic-grid {config.mosaic_grid}: "
                            "the share goes from 0 to 1 and the grid from 2 to 4")
+    if config.teachers:
+        from .models import resolve_model
+
+        if not 0 < config.distill_weight <= 1:
+            raise SkinsegError(f"--distill-weight {config.distill_weight}: give a share above 0 and at most 1")
+        for teacher in config.teachers:
+            resolve_model(teacher)  # an unknown name or missing file fails here, not after loading data
     if config.mosaic and not config.augment:
         # make_dataset builds mosaics from augmented photos only; silently training without them misleads.
         raise SkinsegError("--mosaic needs augmentation; drop --no-augment or leave out --mosaic")
@@ -203,7 +212,7 @@ def _versions() -> dict:
 
 def _compile(model, config: TrainConfig, steps_per_epoch: int):
     keras = require("keras", "train")
-    from .losses import LOSSES, BceDiceLoss
+    from .losses import LOSSES, BceDiceLoss, TargetIoU
 
     total = max(1, config.epochs * steps_per_epoch)
     warmup = min(total // 2, config.warmup_epochs * steps_per_epoch)
@@ -213,8 +222,8 @@ def _compile(model, config: TrainConfig, steps_per_epoch: int):
         warmup_target=config.learning_rate if warmup else None, warmup_steps=warmup,
     )
     optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=config.weight_decay)
-    metrics = [keras.metrics.BinaryIoU(target_class_ids=[1], threshold=0.5, name="iou"),
-               keras.metrics.BinaryIoU(target_class_ids=[0, 1], threshold=0.5, name="miou2")]
+    metrics = [TargetIoU(target_class_ids=[1], threshold=0.5, name="iou"),
+               TargetIoU(target_class_ids=[0, 1], threshold=0.5, name="miou2")]
     loss = BceDiceLoss(dice_weight=config.dice_weight) if config.loss == "bce-dice" else LOSSES[config.loss]()
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
 
@@ -313,6 +322,11 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False, verbos
     if not val_samples:
         raise SkinsegError("the datasets have no validation split; model selection needs one (use --split random)")
     train_x, train_y = load_arrays(train_samples, config.img_size)
+    if config.teachers:
+        from .distillation import blend_targets, teacher_probabilities
+
+        soft = teacher_probabilities(train_samples, config.img_size, config.teachers, progress=verbose > 0)
+        train_y = blend_targets(train_y, soft, config.distill_weight)
     val_x, val_y = load_arrays(val_samples, config.img_size)
 
     if config.batch_size == "auto":
