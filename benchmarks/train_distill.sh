@@ -5,10 +5,13 @@
 # as shipped) and skinseg-mobile-384 on that photo. Their mean scores 0.885 mIoU2 on Pratheepan's
 # validation split against skinseg-lite's 0.876 tiled (float models; benchmarks/ensemble_validation.py,
 # results/ensemble_validation.json). About 17 min on 2 CPU cores.
-#   bash benchmarks/train_distill.sh                         # runs/lite-distill
-# The rule, fixed before this run was scored: it replaces skinseg-lite if its int8 export gains 0.01
+#   bash benchmarks/train_distill.sh                         # runs/lite-distill: 12 epochs from skinseg-lite
+#   INIT=imagenet EPOCHS=36 LR=1e-3 OUT=runs/lite-distill-imagenet-e36 bash benchmarks/train_distill.sh
+#       # the shipped run's recipe from ImageNet with the teachers throughout (about 50 min)
+# The first run's control, the same without teachers: EPOCHS=12 OUT=runs/lite-ft-e12-control bash benchmarks/train_mosaic.sh
+# The rule, fixed before either run was scored: it replaces skinseg-lite if its int8 export gains 0.01
 # or more mean per-image mIoU2 on Pratheepan validation in one call (benchmarks/validation_scores.py
-# --int8) without losing over 0.005 F1 on SFA or abdomen validation. Test is then read once, for it alone.
+# --int8) without losing over 0.005 F1 on SFA or abdomen validation. Test is then read once, for the pick alone.
 set -euo pipefail
 DATA="${SKINSEG_DATA:-../shared/datasets}"
 skinseg train --arch mobilenet-unet --arch-option upsample=resize --img-size 256 --batch-size 16 \
