@@ -19,32 +19,31 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from validation_sets import add_also_option, validation_datasets  # noqa: E402
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("models", nargs="+", help="model files or shipped names")
-    parser.add_argument("--also", action="append", default=[], metavar="NAME=DIR",
-                        help="another dataset whose validation split is scored; repeatable")
+    add_also_option(parser)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
 
     import numpy as np
 
     from skinseg.datasets import load_dataset
-    from skinseg.images import read_image, read_mask
+    from skinseg.evaluation import read_sample
     from skinseg.metrics import confusion, summarise
     from skinseg.runtime import Segmenter
 
     segmenters = [Segmenter(model) for model in args.models]
-    datasets = [("pratheepan", None), *(spec.partition("=")[::2] for spec in args.also)]
     rows = []
-    for dataset, data_dir in datasets:
-        label = Path(data_dir).name if data_dir else dataset
+    for dataset, data_dir, label in validation_datasets(args.also):
         names, truths, maps = [], [], []
-        for sample in load_dataset(dataset, data_dir or None).split("val"):
-            image = read_image(sample.image)
+        for sample in load_dataset(dataset, data_dir).split("val"):
+            image, truth = read_sample(sample)
             names.append(sample.name)
-            truths.append(read_mask(sample.mask, expected_size=(image.shape[1], image.shape[0])))
+            truths.append(truth)
             maps.append([segmenter.probability(image) for segmenter in segmenters])
         for k in range(1, len(args.models) + 1):
             for combo in itertools.combinations(range(len(args.models)), k):

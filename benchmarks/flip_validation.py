@@ -19,31 +19,29 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from validation_sets import add_also_option, validation_datasets  # noqa: E402
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("model", help="a model file or shipped name")
-    parser.add_argument("--also", action="append", default=[], metavar="NAME=DIR",
-                        help="another dataset whose validation split is scored; repeatable")
+    add_also_option(parser)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
 
     import numpy as np
 
     from skinseg.datasets import load_dataset
-    from skinseg.images import read_image, read_mask
+    from skinseg.evaluation import read_sample
     from skinseg.metrics import confusion, summarise
     from skinseg.runtime import Segmenter
 
-    datasets = [("pratheepan", None), *(spec.partition("=")[::2] for spec in args.also)]
     rows = []
-    for (dataset, data_dir), tiles in itertools.product(datasets, (False, True)):
-        label = Path(data_dir).name if data_dir else dataset
+    for (dataset, data_dir, label), tiles in itertools.product(validation_datasets(args.also), (False, True)):
         segmenter = Segmenter(args.model, tiles=tiles)
         names, plain, mirrored = [], [], []
-        for sample in load_dataset(dataset, data_dir or None).split("val"):
-            image = read_image(sample.image)
-            truth = read_mask(sample.mask, expected_size=(image.shape[1], image.shape[0]))
+        for sample in load_dataset(dataset, data_dir).split("val"):
+            image, truth = read_sample(sample)
             probability = segmenter.probability(image)
             back = segmenter.probability(np.ascontiguousarray(image[:, ::-1]))[:, ::-1]
             names.append(sample.name)

@@ -23,6 +23,8 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from validation_sets import add_also_option, validation_datasets  # noqa: E402
+
 VARIANTS = {
     "default": {},
     "no-bias-correction": {"bias_correction": False},
@@ -34,8 +36,7 @@ VARIANTS = {
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("model", type=Path)
-    parser.add_argument("--also", action="append", default=[], metavar="NAME=DIR",
-                        help="another dataset whose validation split is compared; repeatable")
+    add_also_option(parser, "compared")
     parser.add_argument("--calib-also", default=None, metavar="DIR",
                         help="also calibrate on 100 training images of this folder dataset")
     parser.add_argument("--out", type=Path, required=True)
@@ -48,15 +49,13 @@ def main() -> None:
     if args.calib_also:
         variants[f"calibrated on {Path(args.calib_also).name}"] = {
             "calib_dataset": "folder", "calib_data_dir": args.calib_also, "calib_samples": 100}
-    datasets = [("pratheepan", None), *(spec.partition("=")[::2] for spec in args.also)]
     rows = []
     with tempfile.TemporaryDirectory(prefix="skinseg-int8-parity-") as tmp:
         for i, (name, options) in enumerate(variants.items()):
             path = export_model(args.model, "tflite", Path(tmp) / f"{i}.tflite", quantize="int8", **options).path
             row = {"variant": name, "options": options}
-            for dataset, data_dir in datasets:
-                result = verify(args.model, path, dataset, split="val", data_dir=data_dir or None)
-                key = Path(data_dir).name if data_dir else dataset
+            for dataset, data_dir, key in validation_datasets(args.also):
+                result = verify(args.model, path, dataset, split="val", data_dir=data_dir)
                 row[key] = {"iou_drop": result["iou_drop"], "pixel_agreement": result["pixel_agreement"]}
                 print(f"{name:28s} {key:12s} IoU drop {result['iou_drop']:+.4f}  "
                       f"agreement {result['pixel_agreement']:.2%}", flush=True)

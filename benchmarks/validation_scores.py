@@ -24,12 +24,13 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from validation_sets import add_also_option, validation_datasets  # noqa: E402
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("models", nargs="+", help=".keras files or shipped float model names")
-    parser.add_argument("--also", action="append", default=[], metavar="NAME=DIR",
-                        help="another dataset whose validation split is scored; repeatable")
+    add_also_option(parser)
     parser.add_argument("--int8", action="store_true", help="also export and score each model's int8 twin")
     parser.add_argument("--tiles", action="store_true", help="also score each file with tiled inference")
     parser.add_argument("--out", type=Path, required=True)
@@ -39,7 +40,6 @@ def main() -> None:
     from skinseg.export import export_model
     from skinseg.models import resolve_model
 
-    datasets = [("pratheepan", None), *(spec.partition("=")[::2] for spec in args.also)]
     rows = []
     with tempfile.TemporaryDirectory(prefix="skinseg-val-") as tmp:
         for i, name in enumerate(args.models):
@@ -50,9 +50,9 @@ def main() -> None:
             row = {"model": name}
             settings = [False, True] if args.tiles else [False]
             for (kind, path), tiles in itertools.product(files.items(), settings):
-                for dataset, data_dir in datasets:
-                    key = f"{Path(data_dir).name if data_dir else dataset}_val_{kind}" + ("_tiles" if tiles else "")
-                    mean = evaluate(path, dataset, split="val", data_dir=data_dir or None,
+                for dataset, data_dir, label in validation_datasets(args.also):
+                    key = f"{label}_val_{kind}" + ("_tiles" if tiles else "")
+                    mean = evaluate(path, dataset, split="val", data_dir=data_dir,
                                     tiles=tiles)["per_image_mean"]
                     row[key] = {"miou2": mean["miou2"], "f1": mean["f1"], "iou": mean["iou"]}
                     print(f"{name:40s} {key:28s} mIoU2 {mean['miou2']:.4f}  F1 {mean['f1']:.4f}", flush=True)

@@ -5,10 +5,18 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
+import numpy as np
+
 from .datasets import Sample, load_dataset
 from .images import read_image, read_mask
 from .metrics import confusion, summarise
 from .runtime import Segmenter
+
+
+def read_sample(sample: Sample) -> tuple[np.ndarray, np.ndarray]:
+    """A sample's RGB image and its true mask, which must be the image's size."""
+    image = read_image(sample.image)
+    return image, read_mask(sample.mask, expected_size=(image.shape[1], image.shape[0]))
 
 
 def predict_samples(segmenter: Segmenter, samples: Sequence[Sample], progress: bool = False):
@@ -16,8 +24,7 @@ def predict_samples(segmenter: Segmenter, samples: Sequence[Sample], progress: b
     from tqdm.auto import tqdm
 
     for sample in tqdm(samples, desc="scoring", unit="image", disable=not progress):
-        image = read_image(sample.image)
-        truth = read_mask(sample.mask, expected_size=(image.shape[1], image.shape[0]))
+        image, truth = read_sample(sample)
         yield sample, segmenter.predict(image), truth
 
 
