@@ -43,4 +43,5 @@ def teacher_probabilities(samples: Sequence[Sample], img_size: int, teachers: Se
 
 def blend_targets(masks: np.ndarray, teachers: np.ndarray, weight: float) -> np.ndarray:
     """(1 - weight) x the 0/1 masks + weight x the teachers' probabilities, float32."""
-    return ((1.0 - weight) * masks.astype(np.float32) + weight * teachers).astype(np.float32)
+    weight = float(weight)  # a Python float keeps the float32 arrays float32, so no second copy is needed
+    return (1.0 - weight) * masks.astype(np.float32) + weight * teachers

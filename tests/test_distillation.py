@@ -45,6 +45,7 @@ def test_blended_targets_stay_soft_through_augmentation_and_mosaics(samples):
     soft = teacher_probabilities(samples, 48, ["skinseg-tiny"])
     half = blend_targets(masks, soft, 0.5)
     np.testing.assert_allclose(half, 0.5 * masks + 0.5 * soft, atol=1e-6)
+    assert half.dtype == blend_targets(masks, soft, np.float64(0.5)).dtype == np.float32
     np.testing.assert_array_equal(blend_targets(masks, soft, 1.0), soft)
     for mosaic in (0.0, 1.0):
         targets = np.concatenate([y.numpy() for _, y in make_dataset(images, half, 4, augment=True, shuffle=True,
