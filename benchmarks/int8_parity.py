@@ -2,7 +2,7 @@
 
     SKINSEG_DATA=../shared/datasets python benchmarks/int8_parity.py runs/lite-imagenet-mosaic-0.5-e36/best.keras \
         --also folder=../shared/datasets/sfa --also folder=../shared/datasets/abdomen \
-        --out benchmarks/results/int8_parity_mosaic.json
+        --calib-also ../shared/datasets/sfa --out benchmarks/results/int8_parity_mosaic.json
 
 Exports one float model to full-integer int8 several ways (the exporter's defaults; without bias
 correction; without range equalization; without either; calibrated on all 47 or on 100 images of
