@@ -16,17 +16,22 @@ from .datasets import Sample
 from .images import read_image, resize_probability
 
 
-def teacher_probabilities(samples: Sequence[Sample], img_size: int, teachers: Sequence[str],
+def open_teachers(names: Sequence[str]) -> list:
+    """A Segmenter per teacher (shipped name or model file); a missing or broken file fails here."""
+    from .runtime import Segmenter
+
+    return [Segmenter(name) for name in names]
+
+
+def teacher_probabilities(samples: Sequence[Sample], img_size: int, segmenters: Sequence,
                           progress: bool = False) -> np.ndarray:
-    """The teachers' mean skin probability per sample, float32 (N, S, S, 1) at the training size.
+    """The teachers' (:func:`open_teachers`) mean skin probability per sample, float32 (N, S, S, 1)
+    at the training size.
 
     Oversampled datasets repeat their samples, so each photo is segmented once and reused.
     """
     from tqdm.auto import tqdm
 
-    from .runtime import Segmenter
-
-    segmenters = [Segmenter(teacher) for teacher in teachers]
     out = np.empty((len(samples), img_size, img_size, 1), np.float32)
     done: dict[str, int] = {}
     for i, sample in enumerate(tqdm(samples, desc="teachers", unit="image", disable=not progress)):

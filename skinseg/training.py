@@ -170,13 +170,8 @@ def _check_choices(config: TrainConfig) -> None:
     if not 0 <= config.mosaic <= 1 or config.mosaic_grid not in (2, 3, 4):
         raise SkinsegError(f"--mosaic {config.mosaic} --mosaic-grid {config.mosaic_grid}: "
                            "the share goes from 0 to 1 and the grid from 2 to 4")
-    if config.teachers:
-        from .models import resolve_model
-
-        if not 0 < config.distill_weight <= 1:
-            raise SkinsegError(f"--distill-weight {config.distill_weight}: give a share above 0 and at most 1")
-        for teacher in config.teachers:
-            resolve_model(teacher)  # an unknown name or missing file fails here, not after loading data
+    if config.teachers and not 0 < config.distill_weight <= 1:
+        raise SkinsegError(f"--distill-weight {config.distill_weight}: give a share above 0 and at most 1")
     if config.mosaic and not config.augment:
         # make_dataset builds mosaics from augmented photos only; silently training without them misleads.
         raise SkinsegError("--mosaic needs augmentation; drop --no-augment or leave out --mosaic")
@@ -296,6 +291,7 @@ def _run_folder_callback(out: Path, is_chief: bool = True):
 def train(config: TrainConfig, resume: bool = False, force: bool = False, verbose: int = 1) -> TrainResult:
     """Train ``config.arch`` on the datasets' train splits, selecting on validation IoU."""
     keras = require("keras", "train")
+    from .distillation import blend_targets, open_teachers, teacher_probabilities
     from .distributed import plan, weights_digest
     from .keras_io import load_keras_model
     from .pipeline import load_arrays, make_dataset
@@ -307,12 +303,15 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False, verbos
     if not resume:
         _check_choices(config)
     start = None if resume else _starting_weights(config)
+    # Teachers open before --force clears a folder too: a missing or broken file fails first.
+    teachers = [] if resume else open_teachers(config.teachers)
     # Only the chief looks after the run folder; other workers read it when resuming.
     resuming = prepare_run_folder(out, resume, force) if placement.is_chief else resume
     if resuming:
         saved = json.loads((out / "config.json").read_text())["config"]
         saved["epochs"] = max(config.epochs, saved["epochs"]) if config.epochs else saved["epochs"]
         config = TrainConfig(**{**saved, "out": str(out)})
+        teachers = open_teachers(config.teachers)
 
     keras.utils.set_random_seed(config.seed)
     if config.precision == "mixed":
@@ -322,10 +321,8 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False, verbos
     if not val_samples:
         raise SkinsegError("the datasets have no validation split; model selection needs one (use --split random)")
     train_x, train_y = load_arrays(train_samples, config.img_size)
-    if config.teachers:
-        from .distillation import blend_targets, teacher_probabilities
-
-        soft = teacher_probabilities(train_samples, config.img_size, config.teachers, progress=verbose > 0)
+    if teachers:
+        soft = teacher_probabilities(train_samples, config.img_size, teachers, progress=verbose > 0)
         train_y = blend_targets(train_y, soft, config.distill_weight)
     val_x, val_y = load_arrays(val_samples, config.img_size)
 

@@ -21,12 +21,12 @@ def samples():
 
 
 def test_teachers_average_their_maps_at_the_original_size(samples, tiny_run):
-    from skinseg.distillation import teacher_probabilities
+    from skinseg.distillation import open_teachers, teacher_probabilities
     from skinseg.images import read_image, resize_probability
     from skinseg.runtime import Segmenter
 
     teachers = ["skinseg-tiny", str(tiny_run / "best.keras")]
-    soft = teacher_probabilities(samples, 48, teachers)
+    soft = teacher_probabilities(samples, 48, open_teachers(teachers))
     assert soft.shape == (7, 48, 48, 1) and soft.dtype == np.float32
     assert 0.0 <= soft.min() and soft.max() <= 1.0 and 0.0 < soft.mean() < 1.0
     np.testing.assert_array_equal(soft[3], soft[0])  # a repeated photo is segmented once and reused
@@ -38,11 +38,11 @@ def test_teachers_average_their_maps_at_the_original_size(samples, tiny_run):
 
 
 def test_blended_targets_stay_soft_through_augmentation_and_mosaics(samples):
-    from skinseg.distillation import blend_targets, teacher_probabilities
+    from skinseg.distillation import blend_targets, open_teachers, teacher_probabilities
     from skinseg.pipeline import load_arrays, make_dataset
 
     images, masks = load_arrays(samples, 48)
-    soft = teacher_probabilities(samples, 48, ["skinseg-tiny"])
+    soft = teacher_probabilities(samples, 48, open_teachers(["skinseg-tiny"]))
     half = blend_targets(masks, soft, 0.5)
     np.testing.assert_allclose(half, 0.5 * masks + 0.5 * soft, atol=1e-6)
     assert half.dtype == blend_targets(masks, soft, np.float64(0.5)).dtype == np.float32
@@ -74,10 +74,19 @@ def test_training_with_a_teacher_changes_the_targets_and_is_recorded(tmp_path, t
     assert loss["plain"] != loss["taught"]  # same seed and data; only the targets differ
 
 
-def test_bad_teacher_options_fail_before_the_run_folder_is_touched(tmp_path):
+def test_bad_teacher_options_fail_before_the_run_folder_is_touched(tmp_path, tiny_run):
     missing = run_cli("train", "--data-dir", PRATHEEPAN, "--teacher", tmp_path / "nope.keras", "--out", tmp_path / "r")
     assert missing.returncode == 1 and "nope.keras: model not found" in last_line(missing.stderr)
     assert not (tmp_path / "r").exists()
+    # A broken teacher fails before --force clears a finished run folder.
+    import shutil
+
+    finished = shutil.copytree(tiny_run, tmp_path / "finished")
+    (tmp_path / "cut.keras").write_bytes((tiny_run / "best.keras").read_bytes()[:1000])
+    broken = run_cli("train", "--data-dir", PRATHEEPAN, "--teacher", tmp_path / "cut.keras", "--force",
+                     "--out", finished)
+    assert broken.returncode == 1 and "cut.keras: not a .keras archive" in last_line(broken.stderr)
+    assert sorted(p.name for p in finished.iterdir()) == sorted(p.name for p in tiny_run.iterdir())
     zero = run_cli("train", "--teacher", "skinseg-tiny", "--distill-weight", "0", "--out", tmp_path / "r")
     assert zero.returncode == 2 and "'--distill-weight': 0.0 is not in the range 0.0<x<=1.0" in last_line(zero.stderr)
     from skinseg import SkinsegError
