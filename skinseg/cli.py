@@ -84,6 +84,12 @@ tiles_option = click.option(
                    "model also sees people as small as in group photos.")
 @click.option("--mosaic-grid", default=2, show_default=True, type=click.IntRange(2, 4),
               help="Photos per side of each mosaic: 2 shows four at half scale, 3 nine at a third.")
+@click.option("--exposure", default=0.0, show_default=True, type=click.FloatRange(0.0, 3.0),
+              help="Change each training photo's exposure by up to this many stops, as other cameras and light do.")
+@click.option("--white-balance", default=0.0, show_default=True, type=click.FloatRange(0.0, 1.0),
+              help="Shift each training photo's red and blue by up to this many stops (warm or cool light).")
+@click.option("--grayscale", default=0.0, show_default=True, type=click.FloatRange(0.0, 1.0),
+              help="Share of training photos shown without colour, so the model also segments black-and-white ones.")
 @click.option("--seed", default=0, show_default=True, help="Random seed; the same seed repeats a run.")
 @click.option("--precision", type=click.Choice(["float32", "mixed"]), default="float32", show_default=True,
               help="mixed: float16 compute with float32 weights (for GPUs).")
@@ -109,8 +115,8 @@ tiles_option = click.option(
 @click.option("--force", is_flag=True, help="Overwrite an existing run folder.")
 @click.option("--quiet", is_flag=True, help="No per-epoch progress.")
 def train(datasets, data_dir, split, subset, split_ratios, split_seed, arch, width, img_size, arch_options, epochs, batch_size,
-          learning_rate, loss, no_augment, min_scale, mosaic, mosaic_grid, seed, precision, backend, limit, oversample,
-          select_on, init, teachers, distill_weight, distributed, out, resume, force, quiet):
+          learning_rate, loss, no_augment, min_scale, mosaic, mosaic_grid, exposure, white_balance, grayscale, seed,
+          precision, backend, limit, oversample, select_on, init, teachers, distill_weight, distributed, out, resume, force, quiet):
     """Train a model; the run folder gets best.keras, last.keras, metrics.csv and curves.png."""
     from .backend import use_backend
 
@@ -138,6 +144,7 @@ def train(datasets, data_dir, split, subset, split_ratios, split_seed, arch, wid
                          split_ratios=ratios, split_seed=split_seed, arch=arch, width=width, img_size=img_size,
                          epochs=epochs or (0 if resume else 50), batch_size=batch_size, learning_rate=learning_rate, loss=loss,
                          augment=not no_augment, min_scale=min_scale, mosaic=mosaic, mosaic_grid=mosaic_grid,
+                         exposure=exposure, white_balance=white_balance, grayscale=grayscale,
                          seed=seed, precision=precision, limit=limit,
                          oversample=repeats, select_on=list(select_on), init=init, teachers=list(teachers),
                          distill_weight=distill_weight, distributed=distributed,

@@ -2,12 +2,13 @@
 
 Images are decoded and resized by the same Pillow code the runtimes use (``images.resize_rgb``),
 so an un-augmented training image is exactly what a deployed model sees. Augmentation (flips,
-scale/crop, colour jitter, optionally mosaics) runs in tf.data, which feeds every Keras backend.
+scale/crop, colour jitter, optionally camera changes and mosaics) runs in tf.data, which feeds every Keras backend.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -33,8 +34,40 @@ def load_arrays(samples: Sequence[Sample], img_size: int) -> tuple[np.ndarray, n
     return images, masks
 
 
-def _augment(tf, image, mask, seed, img_size: int, min_scale: float):
-    """Random flip, scale/crop and colour jitter on one (image, mask) pair of float tensors.
+@dataclass(frozen=True)
+class Camera:
+    """How far augmentation moves a photo's exposure and white balance, and how often it drops the
+    colour: what another camera, light or photographer changes. All zero (the default) leaves
+    the jitter of earlier releases alone, draw for draw."""
+
+    exposure: float = 0.0  # up to this many stops darker or brighter
+    white_balance: float = 0.0  # red and blue gains each up to this many stops from green
+    grayscale: float = 0.0  # share of photos shown without colour
+
+    def __bool__(self) -> bool:
+        return bool(self.exposure or self.white_balance or self.grayscale)
+
+
+# sRGB is close to a 2.2 power of linear light, so scaling the light by 2**s scales pixels by 2**(s/2.2).
+GAMMA = 2.2
+
+
+def _camera(tf, pixels, seed, camera: Camera):
+    """Exposure, white balance and grayscale on 0..1 pixels, from seeds of their own (folded from the
+    element's), so the flips, crops and jitter draws stay those of a run without them."""
+    seeds = tf.random.experimental.stateless_split(tf.random.experimental.stateless_fold_in(seed, 1), num=3)
+    stops = tf.random.stateless_uniform((), seed=seeds[0], minval=-camera.exposure, maxval=camera.exposure)
+    balance = tf.random.stateless_uniform((2,), seed=seeds[1], minval=-camera.white_balance,
+                                          maxval=camera.white_balance)
+    gains = tf.pow(2.0, (stops + tf.stack([balance[0], 0.0, balance[1]])) / GAMMA)
+    pixels = tf.clip_by_value(pixels * gains, 0.0, 1.0)
+    gray = tf.random.stateless_uniform((), seed=seeds[2]) < camera.grayscale
+    return tf.cond(gray, lambda: tf.image.grayscale_to_rgb(tf.image.rgb_to_grayscale(pixels)), lambda: pixels)
+
+
+def _augment(tf, image, mask, seed, img_size: int, min_scale: float, camera: Camera = Camera()):
+    """Random flip, scale/crop and colour jitter on one (image, mask) pair of float tensors, and
+    ``camera`` changes (:class:`Camera`) before the jitter.
 
     Stateless random ops driven by a per-element seed make a run repeatable from ``--seed``.
     """
@@ -58,6 +91,8 @@ def _augment(tf, image, mask, seed, img_size: int, min_scale: float):
     mask = tf.image.crop_and_resize(mask[None], box, [0], crop, method="nearest")[0]
 
     pixels = image / 255.0
+    if camera:
+        pixels = _camera(tf, pixels, tf.cast(seed, tf.int64), camera)
     pixels = tf.image.stateless_random_brightness(pixels, 0.15, seed=seeds[5])
     pixels = tf.image.stateless_random_contrast(pixels, 0.75, 1.25, seed=seeds[6])
     pixels = tf.image.stateless_random_saturation(pixels, 0.75, 1.25, seed=seeds[7])
@@ -94,13 +129,13 @@ def _mosaic(tf, image, mask, others, other_masks, grid: int = 2, soft: bool = Fa
 
 def make_dataset(images: np.ndarray, masks: np.ndarray, batch_size: int, augment: bool = False,
                  shuffle: bool = False, seed: int = 0, min_scale: float = 0.6, repeat: bool = False,
-                 mosaic: float = 0.0, mosaic_grid: int = 2):
+                 mosaic: float = 0.0, mosaic_grid: int = 2, camera: Camera = Camera()):
     """A tf.data.Dataset of (float32 images 0..255, float32 masks 0/1) batches; float ``masks``
     are soft targets in 0..1 (:mod:`skinseg.distillation`) and stay soft through augmentation.
 
     With ``augment``, a share ``mosaic`` of the examples are ``mosaic_grid`` x ``mosaic_grid``
     mosaics of augmented pairs (:func:`_mosaic`): the example itself and others drawn from the
-    same training set.
+    same training set. ``camera`` widens the photometric augmentation (:class:`Camera`).
     """
     tf = require("tensorflow", "train")
     img_size = images.shape[1]
@@ -114,7 +149,7 @@ def make_dataset(images: np.ndarray, masks: np.ndarray, batch_size: int, augment
         # One fresh seed pair per element and epoch, itself drawn from the run's seed.
         element_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
         ds = tf.data.Dataset.zip((ds, element_seeds))
-        return ds.map(lambda pair, s: _augment(tf, pair[0], pair[1], s, img_size, min_scale),
+        return ds.map(lambda pair, s: _augment(tf, pair[0], pair[1], s, img_size, min_scale, camera),
                       num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
     ds = pairs.shuffle(len(images), seed=seed, reshuffle_each_iteration=True) if shuffle else pairs

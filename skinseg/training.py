@@ -50,6 +50,9 @@ class TrainConfig:
     min_scale: float = 0.6
     mosaic: float = 0.0  # share of training examples that are mosaics of several photos (pipeline._mosaic)
     mosaic_grid: int = 2  # photos per side of each mosaic
+    exposure: float = 0.0  # stops of random exposure change (pipeline.Camera)
+    white_balance: float = 0.0  # stops of random red and blue gain
+    grayscale: float = 0.0  # share of training photos shown without colour
     seed: int = 0
     precision: str = "float32"  # or "mixed" (float16 compute on a GPU)
     limit: int | None = None  # use only the first N samples of each split (smoke tests)
@@ -159,7 +162,7 @@ def _load_initial_weights(model, init: str, arch: str) -> None:
 
 
 def _check_choices(config: TrainConfig) -> None:
-    """Refuse a loss, precision or mosaic setting the library cannot train with, before the run
+    """Refuse a loss, precision, mosaic or camera setting the library cannot train with, before the run
     folder is touched."""
     from .losses import LOSSES
 
@@ -172,9 +175,18 @@ def _check_choices(config: TrainConfig) -> None:
                            "the share goes from 0 to 1 and the grid from 2 to 4")
     if config.teachers and not 0 < config.distill_weight <= 1:
         raise SkinsegError(f"--distill-weight {config.distill_weight}: give a share above 0 and at most 1")
-    if config.mosaic and not config.augment:
-        # make_dataset builds mosaics from augmented photos only; silently training without them misleads.
-        raise SkinsegError("--mosaic needs augmentation; drop --no-augment or leave out --mosaic")
+    if not (0 <= config.exposure <= 3 and 0 <= config.white_balance <= 1 and 0 <= config.grayscale <= 1):
+        raise SkinsegError(f"--exposure {config.exposure} --white-balance {config.white_balance} --grayscale "
+                           f"{config.grayscale}: exposure goes from 0 to 3 stops, white balance from 0 to 1, "
+                           "the grayscale share from 0 to 1")
+    given = [flag for flag, value in (("--mosaic", config.mosaic), ("--exposure", config.exposure),
+                                      ("--white-balance", config.white_balance), ("--grayscale", config.grayscale))
+             if value]
+    if given and not config.augment:
+        # make_dataset applies these to augmented photos only; silently training without them misleads.
+        names = " and ".join(given)
+        raise SkinsegError(f"{names} need{'s' if len(given) == 1 else ''} augmentation; "
+                           f"drop --no-augment or leave out {names}")
 
 
 def _build_model(config: TrainConfig):
@@ -294,7 +306,7 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False, verbos
     from .distillation import blend_targets, open_teachers, teacher_probabilities
     from .distributed import plan, weights_digest
     from .keras_io import load_keras_model
-    from .pipeline import load_arrays, make_dataset
+    from .pipeline import Camera, load_arrays, make_dataset
 
     out = Path(config.out)
     # The strategy comes first: TensorFlow's multi-worker collectives must be set up before anything
@@ -339,7 +351,8 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False, verbos
     batch_size = config.batch_size * placement.replicas  # --batch-size is per device
     train_ds = make_dataset(train_x, train_y, batch_size, augment=config.augment, shuffle=True,
                             seed=config.seed, min_scale=config.min_scale,
-                            mosaic=config.mosaic, mosaic_grid=config.mosaic_grid)
+                            mosaic=config.mosaic, mosaic_grid=config.mosaic_grid,
+                            camera=Camera(config.exposure, config.white_balance, config.grayscale))
     val_ds = make_dataset(val_x, val_y, batch_size)
     steps = -(-len(train_x) // batch_size)
 

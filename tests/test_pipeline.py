@@ -1,4 +1,4 @@
-"""The training input pipeline on real photos: mosaics, repeatability, epoch length."""
+"""The training input pipeline on real photos: mosaics, camera changes, repeatability, epoch length."""
 
 from __future__ import annotations
 
@@ -63,3 +63,32 @@ def test_mosaic_share_keeps_the_epoch_and_repeats_with_the_seed(pairs):
     np.testing.assert_allclose(every_x[:, :32, :32], shrunk, atol=1e-3)
     assert not any(np.array_equal(a, b) for a in plain_x for b in every_x)
     np.testing.assert_array_equal(np.concatenate([x for x, _ in batches(mosaic=0.0)]), plain_x)
+
+
+def test_camera_changes_move_colour_and_light_but_not_the_crops(pairs):
+    from skinseg.pipeline import Camera, make_dataset
+
+    images, masks = pairs
+
+    def examples(camera=Camera()):
+        batches = list(make_dataset(images, masks, 12, augment=True, shuffle=True, seed=5, camera=camera))
+        return batches[0][0].numpy(), batches[0][1].numpy()
+
+    plain, plain_masks = examples()
+    for camera in (Camera(exposure=3.0), Camera(white_balance=1.0), Camera(grayscale=1.0)):
+        changed, changed_masks = examples(camera)
+        # Its draws are its own: every flip and crop is the one the run without it makes.
+        np.testing.assert_array_equal(changed_masks, plain_masks)
+        assert not np.allclose(changed, plain)
+    darker_or_brighter = examples(Camera(exposure=3.0))[0].mean(axis=(1, 2, 3)) / plain.mean(axis=(1, 2, 3))
+    assert darker_or_brighter.min() < 0.8 and darker_or_brighter.max() > 1.2
+    warm_or_cool = examples(Camera(white_balance=1.0))[0]
+    red_over_blue = warm_or_cool[..., 0].mean(axis=(1, 2)) / warm_or_cool[..., 2].mean(axis=(1, 2))
+    ratio = red_over_blue / (plain[..., 0].mean(axis=(1, 2)) / plain[..., 2].mean(axis=(1, 2)))
+    assert ratio.min() < 0.9 and ratio.max() > 1.1
+    gray = examples(Camera(grayscale=1.0))[0]
+    np.testing.assert_allclose(gray[..., 0], gray[..., 1], atol=1e-3)
+    np.testing.assert_allclose(gray[..., 1], gray[..., 2], atol=1e-3)
+    some = examples(Camera(grayscale=0.5))[0]
+    colourless = np.abs(some[..., 0] - some[..., 2]).max(axis=(1, 2)) < 1e-3
+    assert 0 < colourless.sum() < len(some)

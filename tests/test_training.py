@@ -90,12 +90,17 @@ def test_cli_errors_are_one_line(tmp_path):
                          "segnet does not take --arch-option upsample; 'skinseg plugins' lists each architecture's "
                          "options"),
                         (["--no-augment", "--mosaic", "0.5"],
-                         "--mosaic needs augmentation; drop --no-augment or leave out --mosaic")):
+                         "--mosaic needs augmentation; drop --no-augment or leave out --mosaic"),
+                        (["--no-augment", "--exposure", "1", "--grayscale", "0.1"],
+                         "--exposure and --grayscale need augmentation; drop --no-augment or leave out "
+                         "--exposure and --grayscale")):
         refused = run_cli("train", "--data-dir", PRATHEEPAN, *args, "--out", tmp_path / "o")
         assert refused.returncode == 1 and last_line(refused.stderr) == f"Error: {error}"
         assert not (tmp_path / "o").exists()
     share = run_cli("train", "--mosaic", "1.5", "--out", tmp_path / "o")
     assert share.returncode == 2 and "'--mosaic': 1.5 is not in the range 0.0<=x<=1.0" in last_line(share.stderr)
+    stops = run_cli("train", "--exposure", "4", "--out", tmp_path / "o")
+    assert stops.returncode == 2 and "'--exposure': 4.0 is not in the range 0.0<=x<=3.0" in last_line(stops.stderr)
     assert not (tmp_path / "o").exists()
 
 
@@ -154,10 +159,12 @@ def test_fine_tuning_starts_from_the_given_weights(tiny_run, tmp_path):
 
     result = run_cli("train", "--data-dir", PRATHEEPAN, "--width", str(config["width"]), "--img-size",
                      str(config["img_size"]), "--epochs", "1", "--limit", "4", "--batch-size", "4", "--quiet",
-                     "--init", tiny_run / "best.keras", "--min-scale", "1.0", "--mosaic", "0.5", "--out", tmp_path / "ft")
+                     "--init", tiny_run / "best.keras", "--min-scale", "1.0", "--mosaic", "0.5",
+                     "--exposure", "1", "--white-balance", "0.5", "--grayscale", "0.1", "--out", tmp_path / "ft")
     assert result.returncode == 0, result.stderr
     recorded = json.loads((tmp_path / "ft" / "config.json").read_text())["config"]
     assert recorded["init"] == str(tiny_run / "best.keras") and (recorded["min_scale"], recorded["mosaic"]) == (1.0, 0.5)
+    assert (recorded["exposure"], recorded["white_balance"], recorded["grayscale"]) == (1.0, 0.5, 0.1)
     wrong = run_cli("train", "--data-dir", PRATHEEPAN, "--width", "0.5", "--img-size", str(config["img_size"]),
                     "--epochs", "1", "--limit", "4", "--init", tiny_run / "best.keras", "--out", tmp_path / "w")
     assert wrong.returncode == 1
