@@ -11,6 +11,7 @@
 #   INIT=imagenet EPOCHS=36 LR=1e-3 OUT=runs/lite-imagenet-mosaic-0.5-e36-seed1 bash benchmarks/train_mosaic.sh --seed 1
 #   INIT=imagenet EPOCHS=36 LR=1e-3 OUT=runs/lite-camera bash benchmarks/train_mosaic.sh \
 #       --exposure 1 --white-balance 0.5 --grayscale 0.1           # camera changes (model card, its own rule)
+#   EPOCHS=12 OUT=runs/lite-camera-ft bash benchmarks/train_mosaic.sh --exposure 1 --white-balance 0.5 --grayscale 0.1
 # How the shipped model is chosen among these, fixed before any of them was scored on test: the run
 # whose int8 export scores best on Pratheepan validation (mean per-image mIoU2,
 # benchmarks/validation_scores.py --int8) is fine-tuned once more with Pratheepan in the majority
