@@ -116,7 +116,8 @@ tiles_option = click.option(
 @click.option("--quiet", is_flag=True, help="No per-epoch progress.")
 def train(datasets, data_dir, split, subset, split_ratios, split_seed, arch, width, img_size, arch_options, epochs, batch_size,
           learning_rate, loss, no_augment, min_scale, mosaic, mosaic_grid, exposure, white_balance, grayscale, seed,
-          precision, backend, limit, oversample, select_on, init, teachers, distill_weight, distributed, out, resume, force, quiet):
+          precision, backend, limit, oversample, select_on, init, teachers, distill_weight, distributed, out, resume, force,
+          quiet):
     """Train a model; the run folder gets best.keras, last.keras, metrics.csv and curves.png."""
     from .backend import use_backend
 
