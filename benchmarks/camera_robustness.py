@@ -32,12 +32,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from validation_sets import add_also_option, validation_datasets  # noqa: E402
 
-GAMMA = 2.2  # as skinseg.pipeline.Camera's augmentation models sRGB
-
-
 def light(image, stops: float = 0.0, red: float = 0.0, blue: float = 0.0):
     """``image`` under light ``stops`` brighter, with red and blue shifted by ``red`` and ``blue`` stops."""
     import numpy as np
+
+    from skinseg.pipeline import GAMMA  # sRGB's response to light, as the --exposure augmentation models it
 
     gains = 2.0 ** (np.array([stops + red, stops, stops + blue], np.float32) / GAMMA)
     return np.clip(image.astype(np.float32) * gains + 0.5, 0, 255).astype(np.uint8)
