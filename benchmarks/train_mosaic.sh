@@ -12,6 +12,12 @@
 #   INIT=imagenet EPOCHS=36 LR=1e-3 OUT=runs/lite-camera bash benchmarks/train_mosaic.sh \
 #       --exposure 1 --white-balance 0.5 --grayscale 0.1           # camera changes (model card, its own rule)
 #   EPOCHS=12 OUT=runs/lite-camera-ft bash benchmarks/train_mosaic.sh --exposure 1 --white-balance 0.5 --grayscale 0.1
+#   EPOCHS=12 OUT=runs/lite-context-ft bash benchmarks/train_mosaic.sh --arch-option context=true
+#       # skinseg-lite plus a global-context branch at the bottleneck, started from skinseg-lite with the
+#       # branch adding zero: the recipe of runs/lite-ft-e12-control but for the branch. Its rule, fixed
+#       # before it trained: it replaces skinseg-lite if its int8 file gains >= 0.01 Pratheepan validation
+#       # mIoU2 in one call, is not below skinseg-lite tiled (the default), and loses <= 0.005 F1 on SFA
+#       # and abdomen validation (benchmarks/validation_scores.py --int8, with and without --tiles).
 # How the shipped model is chosen among these, fixed before any of them was scored on test: the run
 # whose int8 export scores best on Pratheepan validation (mean per-image mIoU2,
 # benchmarks/validation_scores.py --int8) is fine-tuned once more with Pratheepan in the majority

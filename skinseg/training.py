@@ -144,7 +144,10 @@ def _initial_weights(init: str) -> Path:
 def _load_initial_weights(model, init: str, arch: str) -> None:
     """Start from ``--init``: a trained model of the same architecture and width (a fully
     convolutional model's weights do not depend on the input size, so a 256x256 model can start a
-    384x384 run), or the ImageNet checkpoint."""
+    384x384 run), or the ImageNet checkpoint.
+
+    The new model may have layers the trained one lacks (an ``--arch-option`` that adds a branch):
+    every trained layer then goes to the layer of its name, and the added ones start fresh."""
     from .keras_io import load_keras_model
 
     path = _initial_weights(init)
@@ -154,11 +157,20 @@ def _load_initial_weights(model, init: str, arch: str) -> None:
         load_imagenet_encoder(model, path)
         return
     source = load_keras_model(path)
-    shapes = [tuple(w.shape) for w in source.weights]
-    if shapes != [tuple(w.shape) for w in model.weights]:
+    if [tuple(w.shape) for w in source.weights] == [tuple(w.shape) for w in model.weights]:
+        model.set_weights(source.get_weights())
+        return
+    targets = {layer.name: layer for layer in model.layers}
+    trained = [layer for layer in source.layers if layer.weights]
+    if not all(layer.name in targets and _shapes(targets[layer.name]) == _shapes(layer) for layer in trained):
         raise SkinsegError(f"--init {init}: its layers do not match --arch {arch} at this --width/--img-size; "
                            "give the same architecture options the model was trained with")
-    model.set_weights(source.get_weights())
+    for layer in trained:
+        targets[layer.name].set_weights(layer.get_weights())
+
+
+def _shapes(layer) -> list[tuple]:
+    return [tuple(w.shape) for w in layer.weights]
 
 
 def _check_choices(config: TrainConfig) -> None:

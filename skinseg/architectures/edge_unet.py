@@ -38,9 +38,9 @@ def _separable(layers, x, filters, strides=1, name=""):
 
 
 def build_edge_unet(img_size: int = 256, width: float = 1.0, upsample: str = "transpose", output_stride: int = 2,
-                    **options):
+                    context: bool = False, **options):
     """A ~0.3 M-parameter U-Net; ``width`` scales every stage, ``upsample`` and ``output_stride``
-    shape the decoder (see :func:`decode`)."""
+    shape the decoder (see :func:`decode`), ``context`` adds :func:`global_context` at the bottleneck."""
     check_build_args("edge-unet", img_size, options, downsamplings=len(ENCODER))
     keras = require("keras", "train")
     layers = keras.layers
@@ -58,11 +58,33 @@ def build_edge_unet(img_size: int = 256, width: float = 1.0, upsample: str = "tr
             x = _separable(layers, x, filters, name=f"enc{stage}_{b}")
         skips.append(x)
     skips.pop()  # the deepest stage is the bottleneck, not a skip
+    if context:
+        x = global_context(layers, x)
     outputs = decode(layers, x, skips, DECODER, width, upsample, output_stride)
     return keras.Model(inputs, outputs, name=f"edge_unet_w{width:g}")
 
 
 UPSAMPLING = ("transpose", "resize")
+
+
+def global_context(layers, x, name="context"):
+    """Add what the whole photo looks like to every position of the bottleneck.
+
+    A bottleneck position sees about a quarter of a 256x256 input; whether a beige patch is skin
+    or a wall can hang on the light and colours of the whole scene. The branch averages the
+    bottleneck over the image (AVERAGE_POOL_2D), maps it through two 1x1 convolutions and spreads
+    it back with a resize from 1x1 (RESIZE_BILINEAR copies the value: no broadcasting ADD, which
+    the Edge TPU table does not promise). Its last convolution starts at zero, so the branch adds
+    nothing until training finds a use for it, and a trained model without it can start a run
+    with it (``skinseg train --init``).
+    """
+    height, width, channels = x.shape[1:]
+    g = layers.AveragePooling2D((height, width), name=f"{name}_pool")(x)
+    g = layers.Conv2D(max(8, channels // 2), 1, name=f"{name}_reduce")(g)
+    g = layers.ReLU(6.0, name=f"{name}_relu")(g)
+    g = layers.Conv2D(channels, 1, kernel_initializer="zeros", name=f"{name}_expand")(g)
+    g = layers.UpSampling2D((height, width), interpolation="bilinear", name=f"{name}_spread")(g)
+    return layers.Add(name=f"{name}_add")([x, g])
 
 
 def decode(layers, x, skips, channels, width, upsample="transpose", output_stride=2):
@@ -121,4 +143,5 @@ def _resized(layers, x, name, factor=2):
 def register_architectures(register):
     register("edge-unet", build_edge_unet, "small U-Net for int8 and the Edge TPU (~0.3 M parameters); "
              "--arch-option upsample=transpose (default) or resize (faster on CPUs), "
-             "output_stride=2 (default), 4, 8, 16 or 32 (where the decoder stops)")
+             "output_stride=2 (default), 4, 8, 16 or 32 (where the decoder stops), "
+             "context=true (a global-context branch at the bottleneck)")

@@ -17,7 +17,7 @@ from __future__ import annotations
 from ..errors import require
 from ..hookspecs import hookimpl
 from . import batch_norm, check_build_args
-from .edge_unet import decode
+from .edge_unet import decode, global_context
 
 STEM = 32
 # MobileNetV2's inverted residual stages up to stride 16: (expansion, channels, blocks, stride).
@@ -56,9 +56,10 @@ def _inverted_residual(layers, x, expansion, filters, strides, name):
 
 
 def build_mobilenet_unet(img_size: int = 256, width: float = 1.0, upsample: str = "transpose", output_stride: int = 2,
-                         **options):
+                         context: bool = False, **options):
     """MobileNetV2 encoder (fixed width, for its pretrained weights); ``width`` scales the decoder,
-    ``upsample`` and ``output_stride`` shape it (see :func:`edge_unet.decode`)."""
+    ``upsample`` and ``output_stride`` shape it (see :func:`edge_unet.decode`), ``context`` adds
+    :func:`edge_unet.global_context` at the bottleneck."""
     check_build_args("mobilenet-unet", img_size, options, downsamplings=4)
     keras = require("keras", "train")
     layers = keras.layers
@@ -75,6 +76,8 @@ def build_mobilenet_unet(img_size: int = 256, width: float = 1.0, upsample: str 
         x = _inverted_residual(layers, x, expansion, filters, strides, f"block{i}")
         if i in SKIP_BLOCKS:
             skips.append(x)
+    if context:
+        x = global_context(layers, x)
     outputs = decode(layers, x, skips, DECODER, width, upsample, output_stride)
     return keras.Model(inputs, outputs, name=f"mobilenet_unet_w{width:g}")
 
@@ -84,4 +87,5 @@ def register_architectures(register):
     register("mobilenet-unet", build_mobilenet_unet,
              "MobileNetV2 encoder (ImageNet weights via --init) + U-Net decoder, for int8 and the Edge TPU; "
              "--arch-option upsample=transpose (default) or resize (faster on CPUs), "
-             "output_stride=2 (default), 4, 8 or 16 (where the decoder stops)")
+             "output_stride=2 (default), 4, 8 or 16 (where the decoder stops), "
+             "context=true (a global-context branch at the bottleneck)")
