@@ -106,3 +106,49 @@ def test_edge_architectures_map_fully_onto_the_edge_tpu(name, upsample, tmp_path
     assert up_op in ops and ({"TRANSPOSE_CONV", "RESIZE_BILINEAR"} - {up_op}).isdisjoint(ops)
     # batch norm folded into the convolutions, none left in training mode
     assert {"MEAN", "RSQRT", "ASSIGN_VARIABLE"}.isdisjoint(ops)
+
+
+@pytest.mark.parametrize("name", ["edge-unet", "mobilenet-unet"])
+def test_global_context_starts_at_zero_and_takes_a_model_trained_without_it(name, tmp_path):
+    from skinseg.training import _load_initial_weights
+
+    plain = create_model(name, img_size=64, width=0.25, upsample="resize")
+    plain.get_layer("logits").bias.assign([0.3])
+    save_keras_model(plain, tmp_path / "plain.keras")
+    model = create_model(name, img_size=64, width=0.25, upsample="resize", context=True)
+    assert model.count_params() > plain.count_params()
+    _load_initial_weights(model, str(tmp_path / "plain.keras"), name)
+    rng = np.random.default_rng(0)
+    batch = np.stack([rng.uniform(0, 120, (64, 64, 3)), rng.uniform(130, 255, (64, 64, 3))]).astype("float32")
+    np.testing.assert_allclose(np.asarray(model(batch)), np.asarray(plain(batch)), atol=1e-6)
+    # Once trained, the branch shifts every bottleneck position by the same amount, one that
+    # depends on the whole photo.
+    import keras
+
+    add = model.get_layer("context_add")
+    bottleneck = keras.Model(model.inputs, [add.input[0], add.output])
+    for layer in ("context_reduce", "context_expand"):
+        kernel = model.get_layer(layer).kernel
+        kernel.assign(rng.normal(0, 1, kernel.shape).astype("float32"))
+    before, after = (np.asarray(t) for t in bottleneck(batch))
+    shift = after - before
+    assert np.allclose(shift, shift[:, :1, :1], rtol=1e-4, atol=1e-7)
+    assert np.abs(shift).max() > 0 and not np.allclose(shift[0], shift[1], rtol=0.05, atol=0)
+    # A model with layers the new one lacks, or of another width, does not start it.
+    save_keras_model(model, tmp_path / "context.keras")
+    with pytest.raises(SkinsegError, match="its layers do not match"):
+        _load_initial_weights(plain, str(tmp_path / "context.keras"), name)
+    with pytest.raises(SkinsegError, match="its layers do not match"):
+        _load_initial_weights(create_model(name, img_size=64, width=0.5, upsample="resize", context=True),
+                              str(tmp_path / "plain.keras"), name)
+
+
+def test_global_context_maps_onto_the_edge_tpu(tmp_path):
+    from skinseg.export import export_model
+
+    model = create_model("mobilenet-unet", img_size=64, width=0.5, upsample="resize", context=True)
+    save_keras_model(model, tmp_path / "c.keras")
+    result = export_model(tmp_path / "c.keras", "edgetpu", tmp_path / "c.tflite", calib_samples=2,
+                          calib_data_dir=str(__import__("conftest").PRATHEEPAN))
+    assert result.report["mapped_percent"] == 100.0
+    assert "AVERAGE_POOL_2D" in {row["op"] for row in result.report["ops"]}
