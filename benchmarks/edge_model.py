@@ -25,6 +25,8 @@ import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from validation_sets import add_also_option, validation_datasets  # noqa: E402
+
 
 def machine() -> dict:
     """The CPU the latencies were measured on: this project's 2-core hosts have timed the same
@@ -66,8 +68,7 @@ def main() -> None:
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--runs", type=int, default=100)
-    parser.add_argument("--also", action="append", default=[], metavar="NAME=DIR",
-                        help="Another dataset whose validation split both models are scored on; repeatable.")
+    add_also_option(parser, "scored with both models")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
 
@@ -88,11 +89,10 @@ def main() -> None:
     result["lite"]["int8_pixel_agreement"] = parity["pixel_agreement"]
     for split in ("val", "train"):
         result["lite"][f"{split}_int8"] = evaluate(int8, data_dir=args.data_dir, split=split)["per_image_mean"]
-    for spec in args.also:
-        name, _, data_dir = spec.partition("=")
+    for dataset, data_dir, label in validation_datasets(args.also)[1:]:  # Pratheepan's splits are above
         for model, kind in ((int8, "int8"), (args.lite, "float")):
-            scores = evaluate(model, name, split="val", data_dir=data_dir or None)["per_image_mean"]
-            result["lite"][f"{Path(data_dir).name or name}_val_{kind}"] = scores
+            scores = evaluate(model, dataset, split="val", data_dir=data_dir)["per_image_mean"]
+            result["lite"][f"{label}_val_{kind}"] = scores
     result["lite"]["latency_int8_ms"] = latency_ms(int8, args.threads, args.runs)
     if args.reference:
         ref = export_model(args.reference, "tflite", work / "reference_float32.tflite", quantize="none").path
