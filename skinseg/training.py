@@ -157,7 +157,7 @@ def _load_initial_weights(model, init: str, arch: str) -> None:
         load_imagenet_encoder(model, path)
         return
     source = load_keras_model(path)
-    if [tuple(w.shape) for w in source.weights] == [tuple(w.shape) for w in model.weights]:
+    if _shapes(source) == _shapes(model):
         model.set_weights(source.get_weights())
         return
     targets = {layer.name: layer for layer in model.layers}
@@ -169,8 +169,8 @@ def _load_initial_weights(model, init: str, arch: str) -> None:
         targets[layer.name].set_weights(layer.get_weights())
 
 
-def _shapes(layer) -> list[tuple]:
-    return [tuple(w.shape) for w in layer.weights]
+def _shapes(layer_or_model) -> list[tuple]:
+    return [tuple(w.shape) for w in layer_or_model.weights]
 
 
 def _check_choices(config: TrainConfig) -> None:
