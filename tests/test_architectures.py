@@ -141,6 +141,8 @@ def test_global_context_starts_at_zero_and_takes_a_model_trained_without_it(name
     with pytest.raises(SkinsegError, match="its layers do not match"):
         _load_initial_weights(create_model(name, img_size=64, width=0.5, upsample="resize", context=True),
                               str(tmp_path / "plain.keras"), name)
+    with pytest.raises(SkinsegError, match="context takes true or false, got 'no'"):
+        create_model(name, img_size=64, context="no")
 
 
 def test_global_context_maps_onto_the_edge_tpu(tmp_path):

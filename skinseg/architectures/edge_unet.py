@@ -42,6 +42,7 @@ def build_edge_unet(img_size: int = 256, width: float = 1.0, upsample: str = "tr
     """A ~0.3 M-parameter U-Net; ``width`` scales every stage, ``upsample`` and ``output_stride``
     shape the decoder (see :func:`decode`), ``context`` adds :func:`global_context` at the bottleneck."""
     check_build_args("edge-unet", img_size, options, downsamplings=len(ENCODER))
+    check_context(context)
     keras = require("keras", "train")
     layers = keras.layers
 
@@ -65,6 +66,12 @@ def build_edge_unet(img_size: int = 256, width: float = 1.0, upsample: str = "tr
 
 
 UPSAMPLING = ("transpose", "resize")
+
+
+def check_context(context) -> None:
+    """``--arch-option context=`` takes JSON true or false: a word such as "no" would read as true."""
+    if not isinstance(context, bool):
+        raise SkinsegError(f"context takes true or false, got {context!r}")
 
 
 def global_context(layers, x, name="context"):

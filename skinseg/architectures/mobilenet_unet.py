@@ -17,7 +17,7 @@ from __future__ import annotations
 from ..errors import require
 from ..hookspecs import hookimpl
 from . import batch_norm, check_build_args
-from .edge_unet import decode, global_context
+from .edge_unet import check_context, decode, global_context
 
 STEM = 32
 # MobileNetV2's inverted residual stages up to stride 16: (expansion, channels, blocks, stride).
@@ -61,6 +61,7 @@ def build_mobilenet_unet(img_size: int = 256, width: float = 1.0, upsample: str 
     ``upsample`` and ``output_stride`` shape it (see :func:`edge_unet.decode`), ``context`` adds
     :func:`edge_unet.global_context` at the bottleneck."""
     check_build_args("mobilenet-unet", img_size, options, downsamplings=4)
+    check_context(context)
     keras = require("keras", "train")
     layers = keras.layers
 
