@@ -27,6 +27,7 @@
 #       # it trained: it replaces skinseg-lite if its int8 file gains >= 0.01 Pratheepan validation mIoU2
 #       # over skinseg-lite in one call, is not below skinseg-lite tiled, loses <= 0.005 F1 on SFA and
 #       # abdomen validation, and stays within 512 KB and 5 ms; test is then read once, for it alone.
+#       # (interrupted after epoch 3 and continued with --resume, as the run folder allows)
 # How the shipped model is chosen among these, fixed before any of them was scored on test: the run
 # whose int8 export scores best on Pratheepan validation (mean per-image mIoU2,
 # benchmarks/validation_scores.py --int8) is fine-tuned once more with Pratheepan in the majority

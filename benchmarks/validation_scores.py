@@ -10,7 +10,9 @@ splits of the --also datasets; with --int8 each is also exported to full-integer
 exporter's defaults: calibration on Pratheepan's training split, range equalization, bias
 correction) and that file is scored too. The Pratheepan test split is never read, so the choice
 made on these numbers stays independent of the split the targets are measured on. With --tiles
-each file is scored a second time with tiled inference (skinseg/runtime/tiling.py), keys "..._tiles".
+each file is scored a second time with tiled inference (skinseg/runtime/tiling.py), keys "..._tiles";
+with --refine once more with tiles (if --tiles) and edges refined (skinseg/runtime/refine.py), keys
+"..._refine" or "..._tiles_refine". Every entry keeps its images' mIoU2 too, for paired comparisons.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ def main() -> None:
     add_also_option(parser)
     parser.add_argument("--int8", action="store_true", help="also export and score each model's int8 twin")
     parser.add_argument("--tiles", action="store_true", help="also score each file with tiled inference")
+    parser.add_argument("--refine", action="store_true", help="also score each file with refined edges")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
 
@@ -48,13 +51,14 @@ def main() -> None:
                 files["int8"] = export_model(files["float"], "tflite", Path(tmp) / f"{i}_int8.tflite",
                                              quantize="int8").path
             row = {"model": name}
-            settings = [False, True] if args.tiles else [False]
-            for (kind, path), tiles in itertools.product(files.items(), settings):
+            settings = [(False, False)] + [(True, False)] * args.tiles + [(args.tiles, True)] * args.refine
+            for (kind, path), (tiles, refine) in itertools.product(files.items(), settings):
                 for dataset, data_dir, label in validation_datasets(args.also):
-                    key = f"{label}_val_{kind}" + ("_tiles" if tiles else "")
-                    mean = evaluate(path, dataset, split="val", data_dir=data_dir,
-                                    tiles=tiles)["per_image_mean"]
-                    row[key] = {"miou2": mean["miou2"], "f1": mean["f1"], "iou": mean["iou"]}
+                    key = f"{label}_val_{kind}" + "_tiles" * tiles + "_refine" * refine
+                    result = evaluate(path, dataset, split="val", data_dir=data_dir, tiles=tiles, refine=refine)
+                    mean = result["per_image_mean"]
+                    row[key] = {"miou2": mean["miou2"], "f1": mean["f1"], "iou": mean["iou"],
+                                "per_image_miou2": [image["miou2"] for image in result["per_image"]]}
                     print(f"{name:40s} {key:28s} mIoU2 {mean['miou2']:.4f}  F1 {mean['f1']:.4f}", flush=True)
             rows.append(row)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -55,6 +55,16 @@ tiles_option = click.option(
     "--tiles/--no-tiles", default=None,
     help="Tiled inference: run the model on two overlapping halves of photos large enough to gain "
          "detail (2 calls instead of 1) [default: the model's].")
+refine_option = click.option(
+    "--refine/--no-refine", default=None,
+    help="Snap the mask's edges to the photo's with a colour guided filter at the photo's size "
+         "[default: the model's].")
+
+
+def _inference(result: dict) -> str:
+    """', tiled inference, refined edges' for what a result ran with; '' for plain one-call inference."""
+    return "".join(label for key, label in (("tiles", ", tiled inference"), ("refine", ", refined edges"))
+                   if result.get(key))
 
 
 @cli.command()
@@ -191,16 +201,17 @@ def _metrics_table(result: dict) -> str:
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the results as JSON.")
 @click.option("--per-image", is_flag=True, help="Print every image's scores.")
 @tiles_option
+@refine_option
 @click.option("--quiet", is_flag=True)
-def evaluate(model, dataset, data_dir, split, scheme, subset, runtime, threads, json_path, per_image, tiles, quiet):
+def evaluate(model, dataset, data_dir, split, scheme, subset, runtime, threads, json_path, per_image, tiles, refine,
+             quiet):
     """Score a model on a dataset split, at each image's original size."""
     from .evaluation import evaluate as run_evaluation
 
     result = run_evaluation(model, dataset, split, data_dir=data_dir, runtime=runtime, num_threads=threads,
-                            progress=not quiet, tiles=tiles, scheme=scheme, subset=subset)
+                            progress=not quiet, tiles=tiles, refine=refine, scheme=scheme, subset=subset)
     _write_json(json_path, result)
-    click.echo(f"{result['images']} images of {dataset}/{split}, runtime {result['runtime']}"
-               + (", tiled inference" if result["tiles"] else ""))
+    click.echo(f"{result['images']} images of {dataset}/{split}, runtime {result['runtime']}{_inference(result)}")
     click.echo(_metrics_table(result))
     if per_image:
         click.echo(_table([[r["name"], f"{r['iou']:.4f}", f"{r['f1']:.4f}", f"{r['miou2']:.4f}"]
@@ -219,9 +230,11 @@ def evaluate(model, dataset, data_dir, split, scheme, subset, runtime, threads, 
 @click.option("--threads", type=int, default=None)
 @click.option("--threshold", type=float, default=None, help="Skin probability threshold [default: the model's].")
 @tiles_option
+@refine_option
 @click.option("--force", is_flag=True, help="Overwrite existing masks in --out.")
 @click.option("--quiet", is_flag=True)
-def predict(model, inputs, out, camera, show, max_frames, overlay, runtime, threads, threshold, tiles, force, quiet):
+def predict(model, inputs, out, camera, show, max_frames, overlay, runtime, threads, threshold, tiles, refine, force,
+            quiet):
     """Write a 0/255 skin mask for each image (or each image in each folder), at its original size."""
     from .prediction import predict_files
 
@@ -231,7 +244,8 @@ def predict(model, inputs, out, camera, show, max_frames, overlay, runtime, thre
 
         if Path(out).exists() and not force:
             raise SkinsegError(f"{out}: already exists; use --force to overwrite it")
-        segmenter = Segmenter(model, runtime=runtime, num_threads=threads, threshold=threshold, tiles=tiles)
+        segmenter = Segmenter(model, runtime=runtime, num_threads=threads, threshold=threshold, tiles=tiles,
+                              refine=refine)
         stats = None
         for stats in stream(segmenter, camera, Path(out), show=show, max_frames=max_frames):
             if not quiet and stats["frame"] % 30 == 0:
@@ -244,7 +258,8 @@ def predict(model, inputs, out, camera, show, max_frames, overlay, runtime, thre
         raise SkinsegError("give images or folders to segment, or --camera")
     failures = 0
     for path, target, error in predict_files(model, inputs, out, overlay=overlay, runtime=runtime,
-                                             num_threads=threads, threshold=threshold, tiles=tiles, force=force):
+                                             num_threads=threads, threshold=threshold, tiles=tiles, refine=refine,
+                                             force=force):
         if error:
             failures += 1
             click.echo(f"Error: {error}", err=True)
@@ -267,15 +282,16 @@ def predict(model, inputs, out, camera, show, max_frames, overlay, runtime, thre
 @click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
               help="Write an HTML parity report with the worst images side by side.")
 @tiles_option
+@refine_option
 @click.option("--quiet", is_flag=True)
 def verify(reference, candidate, dataset=None, data_dir=None, split="test", max_iou_drop=0.01, runtime=None,
-           threads=None, json_path=None, report_dir=None, tiles=None, quiet=False):
+           threads=None, json_path=None, report_dir=None, tiles=None, refine=None, quiet=False):
     """Check that an exported model keeps the reference model's accuracy; exit 1 if it does not."""
     from .verification import verify as run_verify
 
     result = run_verify(reference, candidate, dataset or "pratheepan", split, data_dir=data_dir,
                         max_iou_drop=max_iou_drop, runtime=runtime, num_threads=threads, progress=not quiet,
-                        keep_masks=report_dir is not None, tiles=tiles)
+                        keep_masks=report_dir is not None, tiles=tiles, refine=refine)
     if report_dir:
         from .report import write_parity_report
 
@@ -284,8 +300,7 @@ def verify(reference, candidate, dataset=None, data_dir=None, split="test", max_
     _write_json(json_path, result)
     rows = [[role, result[role]["runtime"], *(f"{result[role]['per_image_mean'][k]:.4f}" for k in ("iou", "f1", "miou2"))]
             for role in ("reference", "candidate")]
-    click.echo(f"{result['images']} images of {result['dataset']}/{result['split']}"
-               + (", tiled inference" if result["tiles"] else ""))
+    click.echo(f"{result['images']} images of {result['dataset']}/{result['split']}{_inference(result)}")
     if result["reference"]["rebuilt_at"]:
         click.echo("reference rebuilt at {}x{}, the candidate's input size".format(*result["reference"]["rebuilt_at"]))
     click.echo(_table(rows, ["model", "runtime", "iou", "f1", "miou2"]))

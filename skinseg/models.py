@@ -34,7 +34,7 @@ def shipped_models() -> dict[str, dict]:
 
 
 def shipped_inference(path: str | os.PathLike) -> dict:
-    """The inference settings (``tiles``, ``threshold``) models.json gives the shipped model at ``path``."""
+    """The inference settings (``tiles``, ``refine``, ``threshold``) models.json gives the shipped model at ``path``."""
     path = Path(path).resolve()
     for entry in shipped_models().values():
         if entry["path"].resolve() == path:

@@ -26,19 +26,19 @@ def verify(reference: str | os.PathLike, candidate: str | os.PathLike, dataset: 
            split: str = "test", data_dir=None, max_iou_drop: float = DEFAULT_MAX_IOU_DROP,
            runtime: str | None = None, num_threads: int | None = None, worst: int = 5,
            progress: bool = False, keep_masks: bool = False, tiles: bool | None = None,
-           **dataset_options) -> dict:
+           refine: bool | None = None, **dataset_options) -> dict:
     """Score both models on one split and compare them image by image.
 
-    Both run with one inference setting: ``tiles`` if given, else the reference's own, so a
+    Both run with one inference setting: ``tiles`` and ``refine`` if given, else the reference's own, so a
     shipped reference and a user's export of it are compared like for like.
     """
     samples = load_dataset(dataset, data_dir, **dataset_options).split(split)
-    ref = Segmenter(reference, num_threads=num_threads, tiles=tiles)
-    cand = Segmenter(candidate, runtime=runtime, num_threads=num_threads, tiles=ref.tiles)
+    ref = Segmenter(reference, num_threads=num_threads, tiles=tiles, refine=refine)
+    cand = Segmenter(candidate, runtime=runtime, num_threads=num_threads, tiles=ref.tiles, refine=ref.refine)
     rebuilt_at = None
     if ref.runtime == "keras" and ref.model.input_size != cand.model.input_size:
         # An artifact exported with --img-size: compare it with its own network at that size.
-        ref, rebuilt_at = _keras_at_size(ref, cand.model.input_size, num_threads, ref.tiles), list(cand.model.input_size)
+        ref, rebuilt_at = _keras_at_size(ref, cand.model.input_size, num_threads), list(cand.model.input_size)
     names, ref_conf, cand_conf, agree, matched, masks = [], [], [], [], 0, []
     total = 0
     for sample, ref_mask, truth in predict_samples(ref, samples, progress):
@@ -63,6 +63,7 @@ def verify(reference: str | os.PathLike, candidate: str | os.PathLike, dataset: 
                       **_headline(ref_scores)},
         "candidate": {"model": str(candidate), "runtime": cand.runtime, **_headline(cand_scores)},
         "dataset": dataset, "split": split, "images": len(names), "tiles": ref.tiles,
+        "refine": ref.refine,
         "iou_drop": iou_drop,
         "pixel_agreement": matched / max(1, total),
         "pixel_agreement_per_image_mean": float(np.mean(agree)) if agree else float("nan"),
@@ -76,7 +77,7 @@ def verify(reference: str | os.PathLike, candidate: str | os.PathLike, dataset: 
     return result
 
 
-def _keras_at_size(reference: Segmenter, size: tuple[int, int], num_threads: int | None, tiles: bool) -> Segmenter:
+def _keras_at_size(reference: Segmenter, size: tuple[int, int], num_threads: int | None) -> Segmenter:
     from .keras_io import at_input_size, load_keras_model, save_keras_model
 
     width, height = size
@@ -87,7 +88,7 @@ def _keras_at_size(reference: Segmenter, size: tuple[int, int], num_threads: int
     with tempfile.TemporaryDirectory(prefix="skinseg-verify-") as tmp:
         path = Path(tmp) / "reference.keras"
         save_keras_model(model, path)
-        return Segmenter(path, num_threads=num_threads, tiles=tiles)
+        return Segmenter(path, num_threads=num_threads, tiles=reference.tiles, refine=reference.refine)
 
 
 def _headline(summary: dict) -> dict:

@@ -18,6 +18,7 @@ from PIL import Image, ImageOps
 from ..errors import SkinsegError
 from ..images import images_in, load_image, resize_probability, resize_rgb, to_rgb
 from ..plugins import registry
+from .refine import refine_probability
 from .tiling import tiled_probability, worth_tiling
 
 DEFAULT_THRESHOLD = 0.5
@@ -110,12 +111,14 @@ class Segmenter:
     >>> seg = Segmenter("model_int8.tflite")          # doctest: +SKIP
     >>> mask = seg.predict("photo.jpg")               # bool (H, W)  # doctest: +SKIP
 
-    ``threshold`` and ``tiles`` (tiled inference, :mod:`skinseg.runtime.tiling`) default to the
-    model's own settings: its metadata, or for a shipped model its entry in models.json.
+    ``threshold``, ``tiles`` (tiled inference, :mod:`skinseg.runtime.tiling`) and ``refine`` (edges
+    snapped to the photo's, :mod:`skinseg.runtime.refine`) default to the model's own settings: its
+    metadata, or for a shipped model its entry in models.json.
     """
 
     def __init__(self, model: str | os.PathLike, runtime: str | None = None,
-                 num_threads: int | None = None, threshold: float | None = None, tiles: bool | None = None):
+                 num_threads: int | None = None, threshold: float | None = None, tiles: bool | None = None,
+                 refine: bool | None = None):
         from ..models import resolve_model, shipped_inference
 
         path = resolve_model(model)
@@ -123,6 +126,7 @@ class Segmenter:
         settings = {**self.model.metadata.get("output", {}), **shipped_inference(path)}
         self.threshold = threshold if threshold is not None else settings.get("threshold", DEFAULT_THRESHOLD)
         self.tiles = bool(tiles if tiles is not None else settings.get("tiles", False))
+        self.refine = bool(refine if refine is not None else settings.get("refine", False))
 
     @property
     def metadata(self) -> dict:
@@ -136,8 +140,10 @@ class Segmenter:
         """Skin probability (H, W) float32 at the image's own size."""
         rgb = as_rgb_array(image)
         if self.tiles and worth_tiling(*rgb.shape[:2], self.model.input_size):
-            return tiled_probability(rgb, self._probability)
-        return self._probability(rgb)
+            probability = tiled_probability(rgb, self._probability)
+        else:
+            probability = self._probability(rgb)
+        return refine_probability(rgb, probability) if self.refine else probability
 
     def _probability(self, rgb: np.ndarray) -> np.ndarray:
         prob = self.model.run(preprocess(rgb, self.model.input_size))[0]
