@@ -8,7 +8,7 @@ Each shipped int8 model (or .tflite file) segments one real Pratheepan photo, re
 --threads threads, with tiled inference off and on (skinseg/runtime/tiling.py). Two times are
 kept per photo: "model_ms", the time inside the model calls (1 or 2 invokes, the quantity the
 issue's 5 ms target and latency.py measure), and "photo_ms", the whole Segmenter.predict call
-with its Pillow resizes at the photo's size. --refine adds tiles with refined edges
+with its Pillow resizes at the photo's size. --refine adds both with refined edges
 (skinseg/runtime/refine.py), whose filter shows in "photo_ms" only. --reference times the float32
 reference SegNet's single call in the same rounds (latency.py's file), for the speed-up. Medians per round.
 """
@@ -60,7 +60,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--refine", action="store_true", help="also time tiles with refined edges")
+    parser.add_argument("--refine", action="store_true", help="also time both with refined edges")
     parser.add_argument("--reference", action="store_true")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
@@ -73,7 +73,7 @@ def main() -> None:
     for _ in range(args.rounds):
         row = {}
         for model in args.models:
-            for tiles, refine in [(False, False), (True, False)] + [(True, True)] * args.refine:
+            for tiles, refine in [(False, False), (True, False)] + [(False, True), (True, True)] * args.refine:
                 key = f"{model} tiles={'on' if tiles else 'off'}" + " refine=on" * refine
                 row[key] = time_photo(model, rgb, tiles, args.threads, args.runs, refine)
                 print(f"{key}: model {row[key]['model_ms']:.2f} ms, photo {row[key]['photo_ms']:.2f} ms", flush=True)

@@ -11,8 +11,8 @@ exporter's defaults: calibration on Pratheepan's training split, range equalizat
 correction) and that file is scored too. The Pratheepan test split is never read, so the choice
 made on these numbers stays independent of the split the targets are measured on. With --tiles
 each file is scored a second time with tiled inference (skinseg/runtime/tiling.py), keys "..._tiles";
-with --refine once more with tiles (if --tiles) and edges refined (skinseg/runtime/refine.py), keys
-"..._refine" or "..._tiles_refine". Every entry keeps its images' mIoU2 too, for paired comparisons.
+with --refine also with edges refined (skinseg/runtime/refine.py), keys "..._refine" (and with
+--tiles "..._tiles_refine"). Every entry keeps its images' mIoU2 too, for paired comparisons.
 """
 
 from __future__ import annotations
@@ -51,7 +51,8 @@ def main() -> None:
                 files["int8"] = export_model(files["float"], "tflite", Path(tmp) / f"{i}_int8.tflite",
                                              quantize="int8").path
             row = {"model": name}
-            settings = [(False, False)] + [(True, False)] * args.tiles + [(args.tiles, True)] * args.refine
+            settings = [(False, False), (True, False), (False, True), (True, True)]
+            settings = [(t, r) for t, r in settings if (args.tiles or not t) and (args.refine or not r)]
             for (kind, path), (tiles, refine) in itertools.product(files.items(), settings):
                 for dataset, data_dir, label in validation_datasets(args.also):
                     key = f"{label}_val_{kind}" + "_tiles" * tiles + "_refine" * refine

@@ -407,7 +407,7 @@ def benchmark(model, dataset, data_dir, split, formats, threads, calib_samples, 
 @click.option("--json", "as_json", is_flag=True)
 def models(as_json):
     """Models shipped inside the package, with their metrics."""
-    from .models import shipped_models
+    from .models import default_inference_metrics, shipped_models
 
     shipped = shipped_models()
     if as_json:
@@ -416,18 +416,18 @@ def models(as_json):
     rows = []
     for name, entry in shipped.items():
         metrics = entry.get("metrics", {})
-        tiles = entry.get("inference", {}).get("tiles", False)
-        test = (entry.get("metrics_tiled", metrics) if tiles else metrics).get("pratheepan_test", {})
+        inference, default = default_inference_metrics(entry)
+        test = default.get("pratheepan_test", {})
         latency = metrics.get("latency_ms_median_2_threads")
         speedup = metrics.get("speedup_vs_reference_float32")
         rows.append([name, entry.get("format", ""), "x".join(map(str, entry.get("input_size", []))) or "-",
-                     f"{entry['path'].stat().st_size / 1024:.0f} KB", "on" if tiles else "off",
+                     f"{entry['path'].stat().st_size / 1024:.0f} KB", inference,
                      f"{test['miou2']:.3f}" if "miou2" in test else "-", f"{test['f1']:.3f}" if "f1" in test else "-",
                      f"{latency:.1f}" if latency else "-", f"{speedup:.0f}x" if speedup else "-",
                      entry.get("description", "")])
-    click.echo(_table(rows, ["name", "format", "input", "size", "tiles", "test mIoU2", "test F1", "ms/call",
+    click.echo(_table(rows, ["name", "format", "input", "size", "inference", "test mIoU2", "test F1", "ms/call",
                              "x reference", "description"]))
-    click.echo("test scores use each model's default inference (tiles); ms/call: one int8 call at the input size")
+    click.echo("test scores use each model's default inference; ms/call: one int8 call at the input size")
 
 
 @cli.group()

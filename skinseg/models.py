@@ -42,6 +42,17 @@ def shipped_inference(path: str | os.PathLike) -> dict:
     return {}
 
 
+def default_inference_metrics(entry: dict) -> tuple[str, dict]:
+    """A shipped entry's inference setting in words and its metrics under it (models.json keeps
+    "metrics" for one call, "metrics_tiled" with tiles and "metrics_refined" with refined edges on top)."""
+    inference = entry.get("inference", {})
+    if inference.get("refine") and "metrics_refined" in entry:
+        return ("tiles+refine" if inference.get("tiles") else "refine"), entry["metrics_refined"]
+    if inference.get("tiles") and "metrics_tiled" in entry:
+        return "tiles", entry["metrics_tiled"]
+    return "one call", entry.get("metrics", {})
+
+
 def resolve_model(model: str | os.PathLike | None) -> Path:
     """A shipped model's name or a path -> the file's path; None means the default shipped model."""
     shipped = shipped_models()

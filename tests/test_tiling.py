@@ -63,11 +63,14 @@ def test_tiled_inference_runs_the_real_model_twice_on_large_photos_only():
 def test_shipped_models_carry_their_setting_and_other_files_do_not(tmp_path):
     from skinseg.models import resolve_model, shipped_models
 
-    for name, entry in shipped_models().items():
-        assert Segmenter(name).tiles == entry.get("inference", {}).get("tiles", False)
+    for name, entry in shipped_models().items():  # tiles and refined edges (test_refine.py) alike
+        segmenter = Segmenter(name)
+        assert segmenter.tiles == entry.get("inference", {}).get("tiles", False)
+        assert segmenter.refine == entry.get("inference", {}).get("refine", False)
     copy = tmp_path / "mine_int8.tflite"
     shutil.copy(resolve_model("skinseg-lite-int8"), copy)
     assert Segmenter(copy).tiles is False and Segmenter(copy, tiles=True).tiles is True
+    assert Segmenter(copy).refine is False and Segmenter(copy, refine=True).refine is True
 
 
 def test_verify_runs_both_models_with_one_setting(tiny_run, exported):
@@ -88,9 +91,13 @@ def test_cli_tiles_flag_reaches_the_evaluation(tmp_path, flag):
 
 def test_an_export_of_a_shipped_model_keeps_its_setting(tmp_path, tiny_run):
     from skinseg.export import export_model
+    from skinseg.models import resolve_model, shipped_inference
     from skinseg.tflite_file import read_metadata
 
     shipped = export_model("skinseg-lite", "tflite", tmp_path / "lite_f16.tflite", quantize="float16").path
     own = export_model(tiny_run / "best.keras", "tflite", tmp_path / "tiny_f16.tflite", quantize="float16").path
     assert read_metadata(shipped)["output"]["tiles"] is True and Segmenter(shipped).tiles is True
     assert read_metadata(own)["output"]["tiles"] is False and Segmenter(own).tiles is False
+    refine = shipped_inference(resolve_model("skinseg-lite")).get("refine", False)
+    assert read_metadata(shipped)["output"]["refine"] is refine and Segmenter(shipped).refine is refine
+    assert read_metadata(own)["output"]["refine"] is False
