@@ -28,6 +28,18 @@ def test_models_lists_the_shipped_pair_with_metrics():
         assert metrics["speedup_vs_reference_float32"] > 1 and metrics["latency_cpu"]
     table = run_cli("models", check=True).stdout
     assert "skinseg-lite-int8" in table and "test mIoU2" in table and "x reference" in table
+    assert "tiles+refine" in next(line for line in table.splitlines() if line.startswith("skinseg-lite-int8 "))
+
+
+def test_the_default_models_recorded_test_score_is_what_its_default_inference_scores():
+    # models.json's numbers come from benchmark runs; this reruns the default model's, on the real runtime.
+    from skinseg.evaluation import evaluate
+    from skinseg.models import default_inference_metrics
+
+    _, recorded = default_inference_metrics(shipped_models()["skinseg-lite-int8"])
+    measured = evaluate("skinseg-lite-int8", data_dir=PRATHEEPAN, split="test")["per_image_mean"]
+    for key in ("miou2", "f1", "iou"):
+        assert measured[key] == pytest.approx(recorded["pratheepan_test"][key], abs=1e-6)
 
 
 @pytest.mark.parametrize("name", PAIRS)
