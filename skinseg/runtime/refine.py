@@ -5,7 +5,8 @@ smooth where skin meets hair, clothes or background. A colour guided filter (He,
 "Guided Image Filtering", TPAMI 2013) fits the probability, window by window, as a linear function
 of the photo's colours, so the mask's edges follow the photo's own. Its coefficients are fitted on
 the photo shrunk to GRID pixels along its long side and resized up (He and Sun, "Fast Guided
-Filter", 2015): they vary slowly, so this costs a fraction of the full-size fit and scores the same.
+Filter", 2015): they vary slowly, so this costs a fraction of the full-size fit and scored as well
+on the validation photos (benchmarks/refine_settings.py).
 """
 
 from __future__ import annotations
