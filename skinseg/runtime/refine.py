@@ -6,7 +6,8 @@ smooth where skin meets hair, clothes or background. A colour guided filter (He,
 of the photo's colours, so the mask's edges follow the photo's own. Its coefficients are fitted on
 the photo shrunk to GRID pixels along its long side and resized up (He and Sun, "Fast Guided
 Filter", 2015): they vary slowly, so this costs a fraction of the full-size fit and scored as well
-on the validation photos (benchmarks/refine_settings.py).
+on the validation photos (benchmarks/refine_settings.py). It is numpy and Pillow, not OpenCV's
+contrib guidedFilter, so the edge install (no TensorFlow, no OpenCV) keeps it.
 """
 
 from __future__ import annotations
