@@ -17,13 +17,12 @@ run, read after. Both entries get "refine": true in "inference" and "metrics_ref
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
 from pathlib import Path
 
-SHIPPED = Path(__file__).resolve().parents[1] / "skinseg" / "shipped"
+from record_tiles import SHIPPED, record_arguments
 
 
 def paired_gain(before: dict, after: dict) -> tuple[float, float]:
@@ -33,12 +32,7 @@ def paired_gain(before: dict, after: dict) -> tuple[float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("name", help="the float model's name, e.g. skinseg-lite")
-    parser.add_argument("--validation", type=Path, required=True)
-    parser.add_argument("--test", type=Path, required=True)
-    parser.add_argument("--latency", type=Path, required=True)
-    args = parser.parse_args()
+    args = record_arguments()
 
     index = SHIPPED / "models.json"
     entries = json.loads(index.read_text())

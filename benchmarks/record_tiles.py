@@ -24,13 +24,18 @@ from pathlib import Path
 SHIPPED = Path(__file__).resolve().parents[1] / "skinseg" / "shipped"
 
 
-def main() -> None:
+def record_arguments() -> argparse.Namespace:
+    """The arguments every record_*.py script takes: a shipped pair and the three runs behind its setting."""
     parser = argparse.ArgumentParser()
     parser.add_argument("name", help="the float model's name, e.g. skinseg-lite")
     parser.add_argument("--validation", type=Path, required=True)
     parser.add_argument("--test", type=Path, required=True)
     parser.add_argument("--latency", type=Path, required=True)
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = record_arguments()
 
     row = next(r for r in json.loads(args.validation.read_text())["rows"] if r["model"] == args.name)
     latency = json.loads(args.latency.read_text())

@@ -1,6 +1,7 @@
-"""Refined edges: the resized-up probability snapped to the photo's edges by a colour guided filter."""
+"""Refined edges: the resized-up probability snapped to the photo's edges by a colour guided filter.
 
-import json
+The CLI flag, verify and shipped-setting tests cover tiles and refine together, in test_tiling.py.
+"""
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ from skinseg.images import load_image, resize_rgb
 from skinseg.runtime import Segmenter
 from skinseg.runtime.refine import refine_probability
 
-from conftest import PRATHEEPAN, run_cli
+from conftest import PRATHEEPAN
 
 PHOTO = PRATHEEPAN / "Pratheepan_Dataset" / "FamilyPhoto" / "family.jpg"
 
@@ -68,19 +69,3 @@ def test_the_refined_mask_is_the_photos_size_and_close_to_the_plain_one():
     plain = Segmenter("skinseg-lite-int8", tiles=True, refine=False).predict(rgb)
     refined = Segmenter("skinseg-lite-int8", tiles=True, refine=True).predict(rgb)
     assert refined.shape == (480, 640) and 0.95 < np.mean(plain == refined) < 1.0
-
-
-@pytest.mark.parametrize("flag", ["--refine", "--no-refine"])
-def test_cli_refine_flag_reaches_the_evaluation(tmp_path, flag):
-    result = run_cli("evaluate", "-m", "skinseg-lite-int8", "--data-dir", PRATHEEPAN, "--split", "val",
-                     flag, "--quiet", "--json", tmp_path / "e.json", check=True)
-    refine = flag == "--refine"
-    assert json.loads((tmp_path / "e.json").read_text())["refine"] is refine
-    assert ("refined edges" in result.stdout.splitlines()[0]) is refine
-
-
-def test_verify_runs_both_models_with_refined_edges(tiny_run, exported):
-    from skinseg.verification import verify
-
-    result = verify(tiny_run / "best.keras", exported["int8"], data_dir=PRATHEEPAN, split="val", refine=True)
-    assert result["refine"] is True and result["images"] == 16

@@ -73,20 +73,22 @@ def test_shipped_models_carry_their_setting_and_other_files_do_not(tmp_path):
     assert Segmenter(copy).refine is False and Segmenter(copy, refine=True).refine is True
 
 
-def test_verify_runs_both_models_with_one_setting(tiny_run, exported):
-    result = verify(tiny_run / "best.keras", exported["int8"], data_dir=PRATHEEPAN, split="val", tiles=True)
-    assert result["tiles"] is True and result["images"] == 16
+@pytest.mark.parametrize("setting", ["tiles", "refine"])  # refined edges: test_refine.py
+def test_verify_runs_both_models_with_one_setting(tiny_run, exported, setting):
+    result = verify(tiny_run / "best.keras", exported["int8"], data_dir=PRATHEEPAN, split="val", **{setting: True})
+    assert result[setting] is True and result["images"] == 16
 
 
-@pytest.mark.parametrize("flag", ["--tiles", "--no-tiles"])
-def test_cli_tiles_flag_reaches_the_evaluation(tmp_path, flag):
+@pytest.mark.parametrize("setting, label", [("tiles", "tiled inference"), ("refine", "refined edges")])
+@pytest.mark.parametrize("on", [True, False])
+def test_cli_inference_flags_reach_the_evaluation(tmp_path, setting, label, on):
     import json
 
+    flag = f"--{setting}" if on else f"--no-{setting}"
     result = run_cli("evaluate", "-m", "skinseg-lite-int8", "--data-dir", PRATHEEPAN, "--split", "val",
                      flag, "--quiet", "--json", tmp_path / "e.json", check=True)
-    tiles = flag == "--tiles"
-    assert json.loads((tmp_path / "e.json").read_text())["tiles"] is tiles
-    assert ("tiled inference" in result.stdout.splitlines()[0]) is tiles
+    assert json.loads((tmp_path / "e.json").read_text())[setting] is on
+    assert (label in result.stdout.splitlines()[0]) is on
 
 
 def test_an_export_of_a_shipped_model_keeps_its_setting(tmp_path, tiny_run):

@@ -30,6 +30,7 @@ def run_config(model_path: Path) -> dict | None:
 
 def build_metadata(model_path: Path, model, fmt: str, quantize: str, calibration: dict | None = None) -> dict:
     _, height, width, _ = model.input_shape
+    inference = shipped_inference(model_path)
     return {
         "skinseg_version": __version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -47,8 +48,8 @@ def build_metadata(model_path: Path, model, fmt: str, quantize: str, calibration
                    "resize": "Pillow bilinear back to the image size, then threshold",
                    # An export of a shipped model keeps its inference settings (skinseg/runtime/tiling.py
                    # and refine.py).
-                   "tiles": bool(shipped_inference(model_path).get("tiles", False)),
-                   "refine": bool(shipped_inference(model_path).get("refine", False))},
+                   "tiles": bool(inference.get("tiles", False)),
+                   "refine": bool(inference.get("refine", False))},
         "calibration": calibration,
         "source": {"model": model_path.name, "sha256": sha256_file(model_path), "parameters": int(model.count_params())},
         "training": run_config(model_path),
