@@ -19,6 +19,11 @@ changes, it gains at least 0.02 Pratheepan mIoU2 and loses at most 0.005 F1 on e
 
     python benchmarks/camera_robustness.py runs/lite-camera/int8.tflite --also ... \
         --against benchmarks/results/camera_lite.json --out benchmarks/results/camera_lite_camera.json
+
+With ``--extra`` as well, it checks instead the rule for shipping the candidate beside the model
+(skinseg-lite-camera, fixed before its run in benchmarks/train_mosaic.sh): averaged over the six
+changes it gains at least 0.03 mIoU2 on Pratheepan and on abdomen, and as is it loses at most
+0.015 Pratheepan mIoU2 and at most 0.015 F1 on every other dataset.
 """
 
 from __future__ import annotations
@@ -90,12 +95,28 @@ def replaces(candidate: dict, base: dict) -> list[str]:
     return missed
 
 
+def ships_beside(candidate: dict, base: dict) -> list[str]:
+    """The clauses of the extra-model rule (module docstring) that ``candidate`` misses; empty if met."""
+    missed = []
+    for label, now in candidate.items():
+        before = base[label]
+        if label in ("pratheepan", "abdomen") and now["changed_miou2"] < before["changed_miou2"] + 0.03:
+            missed.append(f"{label} changed: mIoU2 {before['changed_miou2']:.4f} -> {now['changed_miou2']:.4f}, "
+                          "under +0.03")
+        key = "miou2" if label == "pratheepan" else "f1"
+        if now[key] < before[key] - 0.015:
+            missed.append(f"{label} as is: {key} {before[key]:.4f} -> {now[key]:.4f}")
+    return missed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("model", help="a model file or shipped name")
     add_also_option(parser)
     parser.add_argument("--tiles", action="store_true", help="tiled inference (default: one call per photo)")
     parser.add_argument("--against", type=Path, help="another model's results: check the replacement rule")
+    parser.add_argument("--extra", action="store_true",
+                        help="with --against: check the rule for shipping beside it, not replacing it")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
 
@@ -104,7 +125,8 @@ def main() -> None:
     from skinseg.metrics import confusion, summarise
     from skinseg.runtime import Segmenter
 
-    segmenter = Segmenter(args.model, tiles=args.tiles)
+    # refine off, as when the earlier results this is checked against were measured
+    segmenter = Segmenter(args.model, tiles=args.tiles, refine=False)
     rows = []
     for dataset, data_dir, label in validation_datasets(args.also):
         samples = load_dataset(dataset, data_dir).split("val")
@@ -119,8 +141,10 @@ def main() -> None:
         print(f"{label:12s} over the changes: mIoU2 {means['changed_miou2']:.4f}  F1 {means['changed_f1']:.4f}")
     if args.against:
         base = json.loads(args.against.read_text())
-        missed = replaces(result["summary"], summary(base["rows"]))
-        result["rule"] = {"against": base["model"], "met": not missed, "missed": missed}
+        rule = ships_beside if args.extra else replaces
+        missed = rule(result["summary"], summary(base["rows"]))
+        result["rule"] = {"against": base["model"], "kind": "beside" if args.extra else "replaces",
+                          "met": not missed, "missed": missed}
         print(f"rule against {base['model']}: " + ("met" if not missed else "not met: " + "; ".join(missed)))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
