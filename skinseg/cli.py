@@ -414,20 +414,28 @@ def models(as_json):
         click.echo(json.dumps({k: {**v, "path": str(v["path"])} for k, v in shipped.items()}, indent=2))
         return
     rows = []
+    # Milliseconds compare only on one CPU: when the files were timed on several, each time names its own.
+    cpus = list(dict.fromkeys(e["metrics"]["latency_cpu"] for e in shipped.values()
+                              if "latency_cpu" in e.get("metrics", {})))
     for name, entry in shipped.items():
         metrics = entry.get("metrics", {})
         inference, default = default_inference_metrics(entry)
         test = default.get("pratheepan_test", {})
         latency = metrics.get("latency_ms_median_2_threads")
         speedup = metrics.get("speedup_vs_reference_float32")
+        cpu = f" ({cpus.index(metrics['latency_cpu']) + 1})" if latency and len(cpus) > 1 else ""
         rows.append([name, entry.get("format", ""), "x".join(map(str, entry.get("input_size", []))) or "-",
                      f"{entry['path'].stat().st_size / 1024:.0f} KB", inference,
                      f"{test['miou2']:.3f}" if "miou2" in test else "-", f"{test['f1']:.3f}" if "f1" in test else "-",
-                     f"{latency:.1f}" if latency else "-", f"{speedup:.0f}x" if speedup else "-",
+                     f"{latency:.1f}{cpu}" if latency else "-", f"{speedup:.0f}x" if speedup else "-",
                      entry.get("description", "")])
     click.echo(_table(rows, ["name", "format", "input", "size", "inference", "test mIoU2", "test F1", "ms/call",
                              "x reference", "description"]))
-    click.echo("test scores use each model's default inference; ms/call: one int8 call at the input size")
+    click.echo("test scores use each model's default inference; ms/call: one int8 call at the input size, "
+               "x reference: against the float32 reference SegNet on the same CPU")
+    if len(cpus) > 1:
+        for number, cpu in enumerate(cpus, 1):
+            click.echo(f"({number}) timed on {cpu}")
 
 
 @cli.group()

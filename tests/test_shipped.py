@@ -14,7 +14,8 @@ from skinseg.tflite_file import operators, read_metadata
 from conftest import PRATHEEPAN, REPO, run_cli
 
 PHOTO = PRATHEEPAN / "Pratheepan_Dataset" / "FamilyPhoto" / "family.jpg"
-PAIRS = {"skinseg-lite": 256, "skinseg-tiny": 256, "skinseg-mobile": 256, "skinseg-mobile-384": 384}  # float model name -> input size
+PAIRS = {"skinseg-lite": 256, "skinseg-tiny": 256, "skinseg-mobile": 256, "skinseg-mobile-384": 384,
+         "skinseg-lite-camera": 256}  # float model name -> input size
 
 
 def test_models_lists_the_shipped_pair_with_metrics():
@@ -29,6 +30,9 @@ def test_models_lists_the_shipped_pair_with_metrics():
     table = run_cli("models", check=True).stdout
     assert "skinseg-lite-int8" in table and "test mIoU2" in table and "x reference" in table
     assert "tiles+refine" in next(line for line in table.splitlines() if line.startswith("skinseg-lite-int8 "))
+    cpus = {listed[f"{name}-int8"]["metrics"]["latency_cpu"] for name in PAIRS}
+    if len(cpus) > 1:  # milliseconds from different CPUs say which CPU
+        assert all(f"timed on {cpu}" in table for cpu in cpus)
 
 
 def test_the_default_models_recorded_test_score_is_what_its_default_inference_scores():
@@ -40,6 +44,25 @@ def test_the_default_models_recorded_test_score_is_what_its_default_inference_sc
     measured = evaluate("skinseg-lite-int8", data_dir=PRATHEEPAN, split="test")["per_image_mean"]
     for key in ("miou2", "f1", "iou"):
         assert measured[key] == pytest.approx(recorded["pratheepan_test"][key], abs=1e-6)
+
+
+def test_the_camera_model_finds_skin_in_black_and_white_photos_where_the_default_finds_little():
+    # skinseg-lite leans on colour; skinseg-lite-camera was fine-tuned with black-and-white photos
+    # among its camera changes (docs/model-card.md, "skinseg-lite-camera").
+    from skinseg.datasets import load_dataset
+    from skinseg.evaluation import read_sample
+    from skinseg.metrics import confusion, summarise
+    from skinseg.runtime import Segmenter
+
+    samples = load_dataset("pratheepan", PRATHEEPAN).split("val")
+    pairs = [read_sample(sample) for sample in samples]
+    gray = [np.asarray(Image.fromarray(image).convert("L").convert("RGB")) for image, _ in pairs]
+    f1 = {}
+    for name in ("skinseg-lite-int8", "skinseg-lite-camera-int8"):
+        segmenter = Segmenter(name)
+        confusions = [confusion(segmenter.predict(image), truth) for image, (_, truth) in zip(gray, pairs)]
+        f1[name] = summarise([s.name for s in samples], confusions)["per_image_mean"]["f1"]
+    assert f1["skinseg-lite-camera-int8"] > 0.5 and f1["skinseg-lite-camera-int8"] > f1["skinseg-lite-int8"] + 0.3, f1
 
 
 @pytest.mark.parametrize("name", PAIRS)
