@@ -59,6 +59,10 @@ refine_option = click.option(
     "--refine/--no-refine", default=None,
     help="Snap the mask's edges to the photo's with a colour guided filter at the photo's size "
          "[default: the model's].")
+monochrome_option = click.option(
+    "--monochrome/--no-monochrome", default=None,
+    help="Hand black-and-white photos to the model named for them (skinseg-lite's: skinseg-lite-camera, "
+         "trained without colour) [default: the model's].")
 
 
 def _inference(result: dict) -> str:
@@ -202,14 +206,16 @@ def _metrics_table(result: dict) -> str:
 @click.option("--per-image", is_flag=True, help="Print every image's scores.")
 @tiles_option
 @refine_option
+@monochrome_option
 @click.option("--quiet", is_flag=True)
 def evaluate(model, dataset, data_dir, split, scheme, subset, runtime, threads, json_path, per_image, tiles, refine,
-             quiet):
+             monochrome, quiet):
     """Score a model on a dataset split, at each image's original size."""
     from .evaluation import evaluate as run_evaluation
 
     result = run_evaluation(model, dataset, split, data_dir=data_dir, runtime=runtime, num_threads=threads,
-                            progress=not quiet, tiles=tiles, refine=refine, scheme=scheme, subset=subset)
+                            progress=not quiet, tiles=tiles, refine=refine, monochrome=monochrome, scheme=scheme,
+                            subset=subset)
     _write_json(json_path, result)
     click.echo(f"{result['images']} images of {dataset}/{split}, runtime {result['runtime']}{_inference(result)}")
     click.echo(_metrics_table(result))
@@ -231,10 +237,11 @@ def evaluate(model, dataset, data_dir, split, scheme, subset, runtime, threads, 
 @click.option("--threshold", type=float, default=None, help="Skin probability threshold [default: the model's].")
 @tiles_option
 @refine_option
+@monochrome_option
 @click.option("--force", is_flag=True, help="Overwrite existing masks in --out.")
 @click.option("--quiet", is_flag=True)
-def predict(model, inputs, out, camera, show, max_frames, overlay, runtime, threads, threshold, tiles, refine, force,
-            quiet):
+def predict(model, inputs, out, camera, show, max_frames, overlay, runtime, threads, threshold, tiles, refine,
+            monochrome, force, quiet):
     """Write a 0/255 skin mask for each image (or each image in each folder), at its original size."""
     from .prediction import predict_files
 
@@ -245,7 +252,7 @@ def predict(model, inputs, out, camera, show, max_frames, overlay, runtime, thre
         if Path(out).exists() and not force:
             raise SkinsegError(f"{out}: already exists; use --force to overwrite it")
         segmenter = Segmenter(model, runtime=runtime, num_threads=threads, threshold=threshold, tiles=tiles,
-                              refine=refine)
+                              refine=refine, monochrome=monochrome)
         stats = None
         for stats in stream(segmenter, camera, Path(out), show=show, max_frames=max_frames):
             if not quiet and stats["frame"] % 30 == 0:
@@ -259,7 +266,7 @@ def predict(model, inputs, out, camera, show, max_frames, overlay, runtime, thre
     failures = 0
     for path, target, error in predict_files(model, inputs, out, overlay=overlay, runtime=runtime,
                                              num_threads=threads, threshold=threshold, tiles=tiles, refine=refine,
-                                             force=force):
+                                             monochrome=monochrome, force=force):
         if error:
             failures += 1
             click.echo(f"Error: {error}", err=True)
@@ -436,6 +443,9 @@ def models(as_json):
     if len(cpus) > 1:
         for number, cpu in enumerate(cpus, 1):
             click.echo(f"({number}) timed on {cpu}")
+    for name, entry in shipped.items():
+        if twin := entry.get("inference", {}).get("monochrome_model"):
+            click.echo(f"{name}: black-and-white photos go to {twin} (--no-monochrome keeps them)")
 
 
 @cli.group()

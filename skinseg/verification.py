@@ -30,11 +30,13 @@ def verify(reference: str | os.PathLike, candidate: str | os.PathLike, dataset: 
     """Score both models on one split and compare them image by image.
 
     Both run with one inference setting: ``tiles`` and ``refine`` if given, else the reference's own, so a
-    shipped reference and a user's export of it are compared like for like.
+    shipped reference and a user's export of it are compared like for like; each keeps black-and-white
+    photos (no ``monochrome`` model), as parity is between these two files.
     """
     samples = load_dataset(dataset, data_dir, **dataset_options).split(split)
-    ref = Segmenter(reference, num_threads=num_threads, tiles=tiles, refine=refine)
-    cand = Segmenter(candidate, runtime=runtime, num_threads=num_threads, tiles=ref.tiles, refine=ref.refine)
+    ref = Segmenter(reference, num_threads=num_threads, tiles=tiles, refine=refine, monochrome=False)
+    cand = Segmenter(candidate, runtime=runtime, num_threads=num_threads, tiles=ref.tiles, refine=ref.refine,
+                     monochrome=False)
     rebuilt_at = None
     if ref.runtime == "keras" and ref.model.input_size != cand.model.input_size:
         # An artifact exported with --img-size: compare it with its own network at that size.
@@ -88,7 +90,8 @@ def _keras_at_size(reference: Segmenter, size: tuple[int, int], num_threads: int
     with tempfile.TemporaryDirectory(prefix="skinseg-verify-") as tmp:
         path = Path(tmp) / "reference.keras"
         save_keras_model(model, path)
-        return Segmenter(path, num_threads=num_threads, tiles=reference.tiles, refine=reference.refine)
+        return Segmenter(path, num_threads=num_threads, tiles=reference.tiles, refine=reference.refine,
+                         monochrome=False)
 
 
 def _headline(summary: dict) -> dict:

@@ -46,9 +46,9 @@ def test_the_default_models_recorded_test_score_is_what_its_default_inference_sc
         assert measured[key] == pytest.approx(recorded["pratheepan_test"][key], abs=1e-6)
 
 
-def test_the_camera_model_finds_skin_in_black_and_white_photos_where_the_default_finds_little():
-    # skinseg-lite leans on colour; skinseg-lite-camera was fine-tuned with black-and-white photos
-    # among its camera changes (docs/model-card.md, "skinseg-lite-camera").
+def test_the_default_model_hands_black_and_white_photos_to_the_camera_model_which_finds_skin_in_them():
+    # skinseg-lite leans on colour; skinseg-lite-camera was fine-tuned with black-and-white photos among
+    # its camera changes, and models.json sends such photos to it (docs/model-card.md).
     from skinseg.datasets import load_dataset
     from skinseg.evaluation import read_sample
     from skinseg.metrics import confusion, summarise
@@ -58,11 +58,36 @@ def test_the_camera_model_finds_skin_in_black_and_white_photos_where_the_default
     pairs = [read_sample(sample) for sample in samples]
     gray = [np.asarray(Image.fromarray(image).convert("L").convert("RGB")) for image, _ in pairs]
     f1 = {}
-    for name in ("skinseg-lite-int8", "skinseg-lite-camera-int8"):
-        segmenter = Segmenter(name)
+    for monochrome in (None, False):
+        segmenter = Segmenter("skinseg-lite-int8", monochrome=monochrome)
         confusions = [confusion(segmenter.predict(image), truth) for image, (_, truth) in zip(gray, pairs)]
-        f1[name] = summarise([s.name for s in samples], confusions)["per_image_mean"]["f1"]
-    assert f1["skinseg-lite-camera-int8"] > 0.5 and f1["skinseg-lite-camera-int8"] > f1["skinseg-lite-int8"] + 0.3, f1
+        f1[monochrome] = summarise([s.name for s in samples], confusions)["per_image_mean"]["f1"]
+    assert segmenter.monochrome_model is None
+    assert f1[None] > 0.5 and f1[None] > f1[False] + 0.3, f1
+    # a colour photo stays with the default model, so its recorded scores hold
+    colour = pairs[0][0]
+    routed = Segmenter("skinseg-lite-int8")
+    assert np.array_equal(routed.predict(colour), Segmenter("skinseg-lite-int8", monochrome=False).predict(colour))
+    assert routed.monochrome_model == "skinseg-lite-camera-int8" and routed._twin is None
+
+
+def test_cli_monochrome_flag_reaches_the_segmenter(tmp_path):
+    Image.open(PHOTO).convert("L").save(tmp_path / "grey.png")
+    for flag in ("--monochrome", "--no-monochrome"):
+        run_cli("predict", tmp_path / "grey.png", "--out", tmp_path / flag, flag, "--quiet", check=True)
+    routed, kept = (np.asarray(Image.open(tmp_path / flag / "grey.png")) > 127 for flag in ("--monochrome", "--no-monochrome"))
+    assert routed.mean() > kept.mean() + 0.1  # the camera model finds the family's skin without colour
+    run_cli("evaluate", "-m", "skinseg-lite-int8", "--data-dir", PRATHEEPAN, "--split", "val", "--no-monochrome",
+            "--quiet", "--json", tmp_path / "e.json", check=True)
+    assert json.loads((tmp_path / "e.json").read_text())["monochrome_model"] is None
+
+
+def test_a_model_without_a_black_and_white_twin_says_so_when_asked_for_one():
+    from skinseg import SkinsegError
+    from skinseg.runtime import Segmenter
+
+    with pytest.raises(SkinsegError, match="names no model for black-and-white photos"):
+        Segmenter("skinseg-tiny-int8", monochrome=True)
 
 
 @pytest.mark.parametrize("name", PAIRS)

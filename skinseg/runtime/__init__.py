@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from ..errors import SkinsegError
-from ..images import images_in, load_image, resize_probability, resize_rgb, to_rgb
+from ..images import images_in, is_monochrome, load_image, resize_probability, resize_rgb, to_rgb
 from ..plugins import registry
 from .refine import refine_probability
 from .tiling import tiled_probability, worth_tiling
@@ -113,12 +113,15 @@ class Segmenter:
 
     ``threshold``, ``tiles`` (tiled inference, :mod:`skinseg.runtime.tiling`) and ``refine`` (edges
     snapped to the photo's, :mod:`skinseg.runtime.refine`) default to the model's own settings: its
-    metadata, or for a shipped model its entry in models.json.
+    metadata, or for a shipped model its entry in models.json. ``monochrome`` is a model (file or
+    shipped name) that black-and-white photos are handed to, loaded on the first such photo: by
+    default the ``monochrome_model`` a shipped entry names (skinseg-lite's: skinseg-lite-camera,
+    trained to find skin without colour); ``False`` keeps them with this model.
     """
 
     def __init__(self, model: str | os.PathLike, runtime: str | None = None,
                  num_threads: int | None = None, threshold: float | None = None, tiles: bool | None = None,
-                 refine: bool | None = None):
+                 refine: bool | None = None, monochrome: str | os.PathLike | bool | None = None):
         from ..models import resolve_model, shipped_inference
 
         path = resolve_model(model)
@@ -127,6 +130,16 @@ class Segmenter:
         self.threshold = threshold if threshold is not None else settings.get("threshold", DEFAULT_THRESHOLD)
         self.tiles = bool(tiles if tiles is not None else settings.get("tiles", False))
         self.refine = bool(refine if refine is not None else settings.get("refine", False))
+        if monochrome is None or monochrome is True:
+            self.monochrome_model = settings.get("monochrome_model")
+            if monochrome and not self.monochrome_model:
+                raise SkinsegError(f"{path}: names no model for black-and-white photos; give one or drop the option")
+        else:
+            self.monochrome_model = monochrome or None
+        # the twin runs with what the caller set explicitly and its own defaults for the rest
+        self._twin_options = {"runtime": runtime, "num_threads": num_threads, "threshold": threshold,
+                              "tiles": tiles, "refine": refine}
+        self._twin = None
 
     @property
     def metadata(self) -> dict:
@@ -139,6 +152,23 @@ class Segmenter:
     def probability(self, image) -> np.ndarray:
         """Skin probability (H, W) float32 at the image's own size."""
         rgb = as_rgb_array(image)
+        return self._segmenter_for(rgb)._photo_probability(rgb)
+
+    def predict(self, image) -> np.ndarray:
+        """Skin mask (H, W) bool at the image's own size."""
+        rgb = as_rgb_array(image)
+        segmenter = self._segmenter_for(rgb)
+        return segmenter._photo_probability(rgb) > segmenter.threshold
+
+    def _segmenter_for(self, rgb: np.ndarray) -> Segmenter:
+        """This segmenter, or for a black-and-white photo the model named for them."""
+        if not self.monochrome_model or not is_monochrome(rgb):
+            return self
+        if self._twin is None:
+            self._twin = Segmenter(self.monochrome_model, monochrome=False, **self._twin_options)
+        return self._twin
+
+    def _photo_probability(self, rgb: np.ndarray) -> np.ndarray:
         if self.tiles and worth_tiling(*rgb.shape[:2], self.model.input_size):
             probability = tiled_probability(rgb, self._probability)
         else:
@@ -148,10 +178,6 @@ class Segmenter:
     def _probability(self, rgb: np.ndarray) -> np.ndarray:
         prob = self.model.run(preprocess(rgb, self.model.input_size))[0]
         return resize_probability(prob, (rgb.shape[1], rgb.shape[0]))
-
-    def predict(self, image) -> np.ndarray:
-        """Skin mask (H, W) bool at the image's own size."""
-        return self.probability(image) > self.threshold
 
     def predict_many(self, images: Iterable) -> Iterator[tuple[object, np.ndarray]]:
         """Stream (image, mask) pairs; folders are expanded to the images inside them."""
