@@ -67,8 +67,11 @@ monochrome_option = click.option(
 
 def _inference(result: dict) -> str:
     """', tiled inference, refined edges' for what a result ran with; '' for plain one-call inference."""
-    return "".join(label for key, label in (("tiles", ", tiled inference"), ("refine", ", refined edges"))
-                   if result.get(key))
+    labels = "".join(label for key, label in (("tiles", ", tiled inference"), ("refine", ", refined edges"))
+                     if result.get(key))
+    if result.get("monochrome_photos"):
+        labels += f", {result['monochrome_photos']} black-and-white photos by {result['monochrome_model']}"
+    return labels
 
 
 @cli.command()

@@ -48,5 +48,6 @@ def evaluate(model: str | os.PathLike, dataset: str = "pratheepan", split: str =
                           monochrome=monochrome)
     result = evaluate_samples(segmenter, samples, progress)
     result.update(model=str(model), runtime=segmenter.runtime, dataset=dataset, split=split, tiles=segmenter.tiles,
-                  refine=segmenter.refine, monochrome_model=segmenter.monochrome_model)
+                  refine=segmenter.refine, monochrome_model=segmenter.monochrome_model,
+                  monochrome_photos=segmenter.monochrome_photos)
     return result

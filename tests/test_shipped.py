@@ -77,9 +77,20 @@ def test_cli_monochrome_flag_reaches_the_segmenter(tmp_path):
         run_cli("predict", tmp_path / "grey.png", "--out", tmp_path / flag, flag, "--quiet", check=True)
     routed, kept = (np.asarray(Image.open(tmp_path / flag / "grey.png")) > 127 for flag in ("--monochrome", "--no-monochrome"))
     assert routed.mean() > kept.mean() + 0.1  # the camera model finds the family's skin without colour
-    run_cli("evaluate", "-m", "skinseg-lite-int8", "--data-dir", PRATHEEPAN, "--split", "val", "--no-monochrome",
-            "--quiet", "--json", tmp_path / "e.json", check=True)
-    assert json.loads((tmp_path / "e.json").read_text())["monochrome_model"] is None
+    from skinseg.datasets import load_dataset
+
+    folder = tmp_path / "grey"
+    (folder / "images").mkdir(parents=True)
+    (folder / "masks").mkdir()
+    for sample in load_dataset("pratheepan", PRATHEEPAN).split("val")[:3]:
+        Image.open(sample.image).convert("L").save(folder / "images" / f"{sample.name}.png")
+        Image.open(sample.mask).save(folder / "masks" / f"{sample.name}.png")
+    for flag, routed in (("--monochrome", 3), ("--no-monochrome", 0)):
+        result = run_cli("evaluate", "-m", "skinseg-lite-int8", "--dataset", "folder", "--data-dir", folder,
+                         "--split", "all", flag, "--quiet", "--json", tmp_path / "e.json", check=True)
+        scores = json.loads((tmp_path / "e.json").read_text())
+        assert scores["monochrome_photos"] == routed
+        assert ("3 black-and-white photos by skinseg-lite-camera-int8" in result.stdout) is bool(routed)
 
 
 def test_a_model_without_a_black_and_white_twin_says_so_when_asked_for_one():

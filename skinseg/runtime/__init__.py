@@ -140,6 +140,7 @@ class Segmenter:
         self._twin_options = {"runtime": runtime, "num_threads": num_threads, "threshold": threshold,
                               "tiles": tiles, "refine": refine}
         self._twin = None
+        self.monochrome_photos = 0  # how many photos went to the monochrome model
 
     @property
     def metadata(self) -> dict:
@@ -166,6 +167,7 @@ class Segmenter:
             return self
         if self._twin is None:
             self._twin = Segmenter(self.monochrome_model, monochrome=False, **self._twin_options)
+        self.monochrome_photos += 1
         return self._twin
 
     def _photo_probability(self, rgb: np.ndarray) -> np.ndarray:
