@@ -66,6 +66,14 @@ VARIANTS = {
 CHANGES = [name for name in VARIANTS if name != "as is"]
 
 
+def mean_scores(segmenter, pairs: list, names: list[str], change=lambda image: image) -> dict:
+    """Mean per-image scores of ``segmenter`` on (photo, true mask) ``pairs``, each photo changed first."""
+    from skinseg.metrics import confusion, summarise
+
+    confusions = [confusion(segmenter.predict(change(image)), truth) for image, truth in pairs]
+    return summarise(names, confusions)["per_image_mean"]
+
+
 def summary(rows: list[dict]) -> dict[str, dict[str, float]]:
     """Per dataset: mIoU2 and F1 as is, and their means over the six changes."""
     out = {}
@@ -122,7 +130,6 @@ def main() -> None:
 
     from skinseg.datasets import load_dataset
     from skinseg.evaluation import read_sample
-    from skinseg.metrics import confusion, summarise
     from skinseg.runtime import Segmenter
 
     # refine off, as when the earlier results this is checked against were measured
@@ -132,8 +139,7 @@ def main() -> None:
         samples = load_dataset(dataset, data_dir).split("val")
         pairs = [read_sample(sample) for sample in samples]
         for variant, change in VARIANTS.items():
-            confusions = [confusion(segmenter.predict(change(image)), truth) for image, truth in pairs]
-            mean = summarise([s.name for s in samples], confusions)["per_image_mean"]
+            mean = mean_scores(segmenter, pairs, [s.name for s in samples], change)
             rows.append({"dataset": label, "variant": variant, "miou2": mean["miou2"], "f1": mean["f1"]})
             print(f"{label:12s} {variant:16s} mIoU2 {mean['miou2']:.4f}  F1 {mean['f1']:.4f}", flush=True)
     result = {"model": args.model, "split": "val", "tiles": args.tiles, "rows": rows, "summary": summary(rows)}

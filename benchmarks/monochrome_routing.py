@@ -24,7 +24,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from camera_robustness import grayscale  # noqa: E402
+from camera_robustness import grayscale, mean_scores  # noqa: E402
 from validation_sets import add_also_option, validation_datasets  # noqa: E402
 
 SHIPPED = Path(__file__).resolve().parents[1] / "skinseg" / "shipped"
@@ -41,8 +41,8 @@ def main() -> None:
 
     from skinseg.datasets import load_dataset
     from skinseg.evaluation import read_sample
+    from skinseg.files import atomic_write_json
     from skinseg.images import is_monochrome, read_image
-    from skinseg.metrics import confusion, summarise
     from skinseg.runtime import Segmenter
 
     result = {"model": args.name, "twin": args.twin, "split": "val", "monochrome_photos": {}, "rows": []}
@@ -56,13 +56,12 @@ def main() -> None:
         if judged:
             missed.append(f"{label}: {len(judged)} colour photos would be routed")
         samples = data.split("val")
-        pairs = [(grayscale(image), truth) for image, truth in map(read_sample, samples)]
+        pairs = list(map(read_sample, samples))
         for suffix in ("", "-int8"):
             scores = {}
             for routed in (False, True):
                 segmenter = Segmenter(args.name + suffix, monochrome=routed and args.twin + suffix)
-                confusions = [confusion(segmenter.predict(image), truth) for image, truth in pairs]
-                scores[routed] = summarise([s.name for s in samples], confusions)["per_image_mean"]
+                scores[routed] = mean_scores(segmenter, pairs, [s.name for s in samples], grayscale)
             gain = scores[True]["f1"] - scores[False]["f1"]
             result["rows"].append({"dataset": label, "model": args.name + suffix, "alone": scores[False],
                                    "routed": scores[True], "f1_gain": gain})
@@ -83,7 +82,7 @@ def main() -> None:
             entry["metrics_monochrome"] = {
                 f"{row['dataset']}_val_black_and_white": {"alone": row["alone"], "routed": row["routed"]}
                 for row in result["rows"] if row["model"] == args.name + suffix}
-        index.write_text(json.dumps(entries, indent=2, sort_keys=True) + "\n")
+        atomic_write_json(index, entries)
         print(f"{index}: black-and-white photos of {args.name} and {args.name}-int8 go to {args.twin}")
 
 

@@ -64,7 +64,9 @@ def main() -> None:
                          latency_run=f"benchmarks/{args.latency.as_posix()}")
         entries[name]["inference"] = {"tiles": True}
         entries[name]["metrics_tiled"] = tiled
-    index.write_text(json.dumps(entries, indent=2, sort_keys=True) + "\n")
+    from skinseg.files import atomic_write_json
+
+    atomic_write_json(index, entries)
     print(f"{index}: tiled inference on for {args.name} and {args.name}-int8")
 
 

@@ -68,17 +68,17 @@ def test_the_default_model_hands_black_and_white_photos_to_the_camera_model_whic
     colour = pairs[0][0]
     routed = Segmenter("skinseg-lite-int8")
     assert np.array_equal(routed.predict(colour), Segmenter("skinseg-lite-int8", monochrome=False).predict(colour))
-    assert routed.monochrome_model == "skinseg-lite-camera-int8" and routed._twin is None
+    assert routed.monochrome_model == "skinseg-lite-camera-int8" and routed.monochrome_photos == 0
 
 
 def test_cli_monochrome_flag_reaches_the_segmenter(tmp_path):
+    from skinseg.datasets import load_dataset
+
     Image.open(PHOTO).convert("L").save(tmp_path / "grey.png")
     for flag in ("--monochrome", "--no-monochrome"):
         run_cli("predict", tmp_path / "grey.png", "--out", tmp_path / flag, flag, "--quiet", check=True)
     routed, kept = (np.asarray(Image.open(tmp_path / flag / "grey.png")) > 127 for flag in ("--monochrome", "--no-monochrome"))
     assert routed.mean() > kept.mean() + 0.1  # the camera model finds the family's skin without colour
-    from skinseg.datasets import load_dataset
-
     folder = tmp_path / "grey"
     (folder / "images").mkdir(parents=True)
     (folder / "masks").mkdir()
