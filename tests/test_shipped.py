@@ -99,6 +99,8 @@ def test_a_model_without_a_black_and_white_twin_says_so_when_asked_for_one():
 
     with pytest.raises(SkinsegError, match="names no model for black-and-white photos"):
         Segmenter("skinseg-tiny-int8", monochrome=True)
+    with pytest.raises(SkinsegError, match="no-such-model: model not found"):
+        Segmenter("skinseg-tiny-int8", monochrome="no-such-model")
 
 
 @pytest.mark.parametrize("name", PAIRS)

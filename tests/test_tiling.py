@@ -73,7 +73,7 @@ def test_shipped_models_carry_their_setting_and_other_files_do_not(tmp_path):
     assert Segmenter(copy).refine is False and Segmenter(copy, refine=True).refine is True
 
 
-@pytest.mark.parametrize("setting", ["tiles", "refine"])  # refined edges: test_refine.py
+@pytest.mark.parametrize("setting", ["tiles", "refine"])
 def test_verify_runs_both_models_with_one_setting(tiny_run, exported, setting):
     result = verify(tiny_run / "best.keras", exported["int8"], data_dir=PRATHEEPAN, split="val", **{setting: True})
     assert result[setting] is True and result["images"] == 16

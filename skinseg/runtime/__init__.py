@@ -136,6 +136,8 @@ class Segmenter:
                 raise SkinsegError(f"{path}: names no model for black-and-white photos; give one or drop the option")
         else:
             self.monochrome_model = monochrome or None
+        if self.monochrome_model:
+            resolve_model(self.monochrome_model)  # a wrong name fails now, not at the first black-and-white photo
         # the twin runs with what the caller set explicitly and its own defaults for the rest
         self._twin_options = {"runtime": runtime, "num_threads": num_threads, "threshold": threshold,
                               "tiles": tiles, "refine": refine}
