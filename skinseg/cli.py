@@ -117,6 +117,9 @@ def _inference(result: dict) -> str:
               help="NAME=K: repeat a dataset's training images K times (a fraction such as 0.5 keeps a seeded part).")
 @click.option("--select-on", multiple=True,
               help="Dataset whose validation split picks best.keras; repeatable [default: every dataset].")
+@click.option("--train-on-val", multiple=True,
+              help="Dataset whose validation split joins its training split, for a final refit with a recipe "
+                   "already chosen on it (take last.keras); repeatable. Its test split stays unseen.")
 @click.option("--init", default=None,
               help="Start from this .keras model's weights (a run's best.keras or a shipped name) to fine-tune; "
                    "'imagenet' starts mobilenet-unet's encoder from ImageNet weights.")
@@ -133,8 +136,8 @@ def _inference(result: dict) -> str:
 @click.option("--quiet", is_flag=True, help="No per-epoch progress.")
 def train(datasets, data_dir, split, subset, split_ratios, split_seed, arch, width, img_size, arch_options, epochs, batch_size,
           learning_rate, loss, no_augment, min_scale, mosaic, mosaic_grid, exposure, white_balance, grayscale, seed,
-          precision, backend, limit, oversample, select_on, init, teachers, distill_weight, distributed, out, resume, force,
-          quiet):
+          precision, backend, limit, oversample, select_on, train_on_val, init, teachers, distill_weight, distributed,
+          out, resume, force, quiet):
     """Train a model; the run folder gets best.keras, last.keras, metrics.csv and curves.png."""
     from .backend import use_backend
 
@@ -164,7 +167,8 @@ def train(datasets, data_dir, split, subset, split_ratios, split_seed, arch, wid
                          augment=not no_augment, min_scale=min_scale, mosaic=mosaic, mosaic_grid=mosaic_grid,
                          exposure=exposure, white_balance=white_balance, grayscale=grayscale,
                          seed=seed, precision=precision, limit=limit,
-                         oversample=repeats, select_on=list(select_on), init=init, teachers=list(teachers),
+                         oversample=repeats, select_on=list(select_on), train_on_val=list(train_on_val),
+                         init=init, teachers=list(teachers),
                          distill_weight=distill_weight, distributed=distributed,
                          arch_options=_key_values("--arch-option", arch_options))
     verbose = 0 if quiet else (1 if sys.stdout.isatty() else 2)

@@ -58,6 +58,7 @@ class TrainConfig:
     limit: int | None = None  # use only the first N samples of each split (smoke tests)
     oversample: dict = field(default_factory=dict)  # dataset name -> repeats of its training samples
     select_on: list[str] = field(default_factory=list)  # datasets whose val split picks best.keras (all if empty)
+    train_on_val: list[str] = field(default_factory=list)  # datasets whose val split joins training (a final refit)
     init: str | None = None  # .keras file or shipped model whose weights start the run, or "imagenet"
     teachers: list[str] = field(default_factory=list)  # models whose soft maps join the targets (distillation)
     distill_weight: float = 0.5  # share of each training target that is the teachers' probability
@@ -80,9 +81,16 @@ class TrainResult:
 def _train_and_val_samples(config: TrainConfig) -> tuple[list[Sample], list[Sample]]:
     """Every dataset's training and validation samples; each dataset is loaded (and verified) once."""
     specs = [parse_dataset_spec(spec) for spec in config.datasets]
-    unknown = set(config.select_on) - {name for name, _ in specs}
-    if unknown:
-        raise SkinsegError(f"--select-on {', '.join(sorted(unknown))}: not among the training datasets")
+    names = {name for name, _ in specs}
+    for flag, given in (("--select-on", config.select_on), ("--train-on-val", config.train_on_val)):
+        unknown = set(given) - names
+        if unknown:
+            raise SkinsegError(f"{flag} {', '.join(sorted(unknown))}: not among the training datasets")
+    refit = set(config.train_on_val)
+    if refit & set(config.select_on):
+        # A split the model trains on cannot also pick its epoch: that score would only measure memory.
+        raise SkinsegError(f"--select-on and --train-on-val both name {', '.join(sorted(refit & set(config.select_on)))}; "
+                           "select on another dataset's validation split")
     train: list[Sample] = []
     val: list[Sample] = []
     for name, data_dir in specs:
@@ -90,12 +98,16 @@ def _train_and_val_samples(config: TrainConfig) -> tuple[list[Sample], list[Samp
             data_dir = config.data_dir
         dataset = load_dataset(name, data_dir, scheme=config.split, subset=config.subset,
                                ratios=config.split_ratios, seed=config.split_seed)
-        part = dataset.splits.get("train", [])
-        train.extend(_repeated(part[: config.limit] if config.limit else part,
-                               config.oversample.get(name, 1), config.seed))
-        if not config.select_on or name in config.select_on:
-            part = dataset.splits.get("val", [])
-            val.extend(part[: config.limit] if config.limit else part)
+        cut = (lambda part: part[: config.limit]) if config.limit else (lambda part: part)
+        part = cut(dataset.splits.get("train", []))
+        if name in refit:
+            part = part + cut(dataset.splits.get("val", []))
+        train.extend(_repeated(part, config.oversample.get(name, 1), config.seed))
+        if name in config.select_on or (not config.select_on and name not in refit):
+            val.extend(cut(dataset.splits.get("val", [])))
+    if not val:
+        raise SkinsegError("--train-on-val leaves no validation split to pick best.keras; "
+                           "train on at least one more dataset and select on it")
     return train, val
 
 
