@@ -41,6 +41,8 @@ def main() -> None:
     parser.add_argument("--description", default="")
     parser.add_argument("--training", default=None,
                         help="script that reproduces the run [default: benchmarks/train_ARCH.sh]")
+    parser.add_argument("--checkpoint", choices=("best", "last"), default="best",
+                        help="last for a refit (skinseg train --train-on-val), whose recipe fixed the epoch")
     args = parser.parse_args()
     results = json.loads(args.results.read_text())
     from rebuild_graph import rebuilt
@@ -51,7 +53,7 @@ def main() -> None:
     SHIPPED.mkdir(exist_ok=True)
     run_config = json.loads((args.run / "config.json").read_text())["config"]
     # the shipped graph is the builder's current one (same outputs, checked)
-    model = rebuilt(load_keras_model(args.run / "best.keras"), run_config)
+    model = rebuilt(load_keras_model(args.run / f"{args.checkpoint}.keras"), run_config)
     keras_path = SHIPPED / f"{args.name}.keras"
     save_keras_model(model, keras_path)
     # The run's config.json must sit beside the model for the export metadata; copy it over.
@@ -60,6 +62,9 @@ def main() -> None:
                         calib_dataset="pratheepan", calib_split="train", force=True)
     (SHIPPED / "config.json").unlink()
     lite = results["lite"]
+    # A split the model trained on says nothing about how it generalises; keep its score out of models.json.
+    seen = set(run_config.get("train_on_val", []))
+    own_val = {} if "pratheepan" in seen else {"pratheepan_val": lite["val_int8"]}
     size = run_config["img_size"]
     arch = run_config["arch"]
     common = {"architecture": arch, "width": run_config["width"], "input_size": [size, size],
@@ -75,7 +80,7 @@ def main() -> None:
     entries[f"{args.name}-int8"] = {
         **common, "file": int8.path.name, "format": "tflite-int8",
         "description": f"full-integer twin of {args.name}, for LiteRT / tflite-runtime / Edge TPU{suffix}",
-        "metrics": {"pratheepan_test": lite["test_int8"], "pratheepan_val": lite["val_int8"],
+        "metrics": {"pratheepan_test": lite["test_int8"], **own_val,
                     **_val_scores(lite, "int8"), "int8_iou_drop": lite["int8_iou_drop"],
                     "pixel_agreement": lite["int8_pixel_agreement"],
                     "latency_ms_median_2_threads": _latency(results)["median"]}}

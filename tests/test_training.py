@@ -137,6 +137,8 @@ def test_fraction_oversampling_and_selecting_on_one_dataset(tmp_path):
     assert (result.train_samples, result.val_samples) == (4 + 2, 4)
     with pytest.raises(SkinsegError, match="--select-on sfa: not among the training datasets"):
         train(_config(tmp_path / "bad", select_on=["sfa"]), verbose=0)
+    with pytest.raises(SkinsegError, match="--train-on-val sfa: not among the training datasets"):
+        train(_config(tmp_path / "bad", train_on_val=["sfa"]), verbose=0)
     for bad in ("nan", "inf", "0", "x"):
         refused = run_cli("train", "--oversample", f"pratheepan={bad}", "--out", tmp_path / "o")
         assert refused.returncode == 1
@@ -178,3 +180,25 @@ def test_fine_tuning_starts_from_the_given_weights(tiny_run, tmp_path):
     odd = run_cli("train", "--data-dir", PRATHEEPAN, "--img-size", "40", "--force", "--out", tmp_path / "ft")
     assert odd.returncode == 1 and "needs --img-size divisible by 16" in last_line(odd.stderr)
     assert (tmp_path / "ft" / "best.keras").exists()
+
+
+def test_a_refit_trains_on_a_validation_split_and_selects_on_another(tmp_path):
+    from conftest import SHARED
+
+    datasets = [f"pratheepan={PRATHEEPAN}", f"folder={SHARED / 'abdomen'}"]
+    config = _config(tmp_path / "refit", datasets=datasets, oversample={"pratheepan": 2},
+                     train_on_val=["pratheepan"], arch="edge-unet")
+    result = train(config, verbose=0)
+    # Pratheepan's 4 training and 4 validation photos, twice, and abdomen's 4 training photos; only
+    # abdomen's validation photos pick best.keras.
+    assert (result.train_samples, result.val_samples) == ((4 + 4) * 2 + 4, 4)
+    saved = json.loads((result.run_dir / "config.json").read_text())["config"]
+    assert saved["train_on_val"] == ["pratheepan"]
+    both = run_cli("train", "--dataset", f"pratheepan={PRATHEEPAN}", "--train-on-val", "pratheepan",
+                   "--select-on", "pratheepan", "--out", tmp_path / "o")
+    assert both.returncode == 1 and last_line(both.stderr) == (
+        "Error: --select-on and --train-on-val both name pratheepan; select on another dataset's validation split")
+    alone = run_cli("train", "--dataset", f"pratheepan={PRATHEEPAN}", "--train-on-val", "pratheepan",
+                    "--out", tmp_path / "o")
+    assert alone.returncode == 1 and "leaves no validation split to pick best.keras" in last_line(alone.stderr)
+    assert not (tmp_path / "o").exists()
