@@ -22,3 +22,6 @@ skinseg train --arch mobilenet-unet --arch-option upsample=resize --img-size 256
   --mosaic 0.5 --init skinseg-lite \
   --dataset pratheepan="$DATA/pratheepan" --dataset folder="$DATA/sfa" --dataset folder="$DATA/abdomen" \
   --out "${OUT:-runs/lite-refit}" "$@"
+# Result (2026-12-02, runs/lite-refit, 12 epochs in 33 min): SFA and abdomen validation F1 kept (0.9658, 0.9632
+# against 0.9656, 0.9632), but on the test split its int8 file loses 0.0080 skin IoU to its float model with the
+# default inference (pixel agreement 99.43%), outside the parity bounds: fails, not shipped (docs/model-card.md).
