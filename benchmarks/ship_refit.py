@@ -84,15 +84,24 @@ def main() -> None:
     before = json.loads(index.read_text())
     files = {path: path.read_bytes() for path in (SHIPPED / before[args.name]["file"],
                                                   SHIPPED / before[f"{args.name}-int8"]["file"])}
-    subprocess.run([sys.executable, str(Path(__file__).with_name("ship_edge_model.py")), str(args.run),
-                    str(args.one_call), "--name", args.name, "--checkpoint", "last",
-                    "--training", "benchmarks/train_refit.sh", "--description", args.description], check=True)
-    tests = {"tiles": verify(args.name, False, args.tiled_test), "tiles+refine": verify(args.name, True, args.refined_test)}
-    failed = shipped_failures(args.name, tests)
-    if failed:
+
+    def restore() -> None:
         for path, data in files.items():
             path.write_bytes(data)
         atomic_write_json(index, before)
+
+    try:  # a shipping or verify step that breaks must not leave a half-shipped pair behind
+        subprocess.run([sys.executable, str(Path(__file__).with_name("ship_edge_model.py")), str(args.run),
+                        str(args.one_call), "--name", args.name, "--checkpoint", "last",
+                        "--training", "benchmarks/train_refit.sh", "--description", args.description], check=True)
+        tests = {"tiles": verify(args.name, False, args.tiled_test),
+                 "tiles+refine": verify(args.name, True, args.refined_test)}
+    except BaseException:
+        restore()
+        raise
+    failed = shipped_failures(args.name, tests)
+    if failed:
+        restore()
         sys.exit(f"{args.run}: fails the refit rule ({'; '.join(failed)}); the shipped pair is restored")
 
     entries = json.loads(index.read_text())

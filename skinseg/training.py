@@ -98,14 +98,14 @@ def _train_and_val_samples(config: TrainConfig) -> tuple[list[Sample], list[Samp
             data_dir = config.data_dir
         dataset = load_dataset(name, data_dir, scheme=config.split, subset=config.subset,
                                ratios=config.split_ratios, seed=config.split_seed)
-        cut = (lambda part: part[: config.limit]) if config.limit else (lambda part: part)
-        part = cut(dataset.splits.get("train", []))
+        own_train = dataset.splits.get("train", [])[: config.limit or None]
+        own_val = dataset.splits.get("val", [])[: config.limit or None]
         if name in refit:
-            part = part + cut(dataset.splits.get("val", []))
-        train.extend(_repeated(part, config.oversample.get(name, 1), config.seed))
+            own_train = own_train + own_val
+        train.extend(_repeated(own_train, config.oversample.get(name, 1), config.seed))
         if name in config.select_on or (not config.select_on and name not in refit):
-            val.extend(cut(dataset.splits.get("val", [])))
-    if not val:
+            val.extend(own_val)
+    if refit and not val:
         raise SkinsegError("--train-on-val leaves no validation split to pick best.keras; "
                            "train on at least one more dataset and select on it")
     return train, val
