@@ -37,6 +37,14 @@
 #       # Pratheepan and on abdomen, loses <= 0.015 Pratheepan mIoU2 and <= 0.015 F1 on SFA and abdomen as
 #       # is, and its int8 file keeps the parity, size and Edge TPU bounds; tiles and refine are then kept
 #       # on for it only if their rules pass for it. Test is read once, after, for the record only.
+#   EPOCHS=12 OUT=runs/lite-ema-ft bash benchmarks/train_mosaic.sh --ema 0.998
+#       # the 12-epoch control's recipe (runs/lite-ft-e12-control: int8 0.859 in one call on Pratheepan validation)
+#       # with a moving average of the weights (momentum 0.998, about 4 of its 118-step epochs), which is what is
+#       # validated and saved. Its rule, fixed on 2026-12-02 before it trained: best.keras replaces skinseg-lite if
+#       # its int8 file gains >= 0.01 Pratheepan validation mIoU2 over skinseg-lite-int8 in one call (0.857, so
+#       # >= 0.867), is not below skinseg-lite-int8 tiled (0.877), loses <= 0.005 F1 on SFA and abdomen validation
+#       # (benchmarks/validation_scores.py --int8, with and without --tiles), and keeps the 512 KB, 5 ms, Edge TPU
+#       # and parity bounds; test is then read once, for it alone.
 # How the shipped model is chosen among these, fixed before any of them was scored on test: the run
 # whose int8 export scores best on Pratheepan validation (mean per-image mIoU2,
 # benchmarks/validation_scores.py --int8) is fine-tuned once more with Pratheepan in the majority

@@ -43,6 +43,7 @@ class TrainConfig:
     batch_size: int | str = 8  # per device; "auto" finds the largest that fits
     learning_rate: float = 1e-3
     weight_decay: float = 1e-4
+    ema: float = 0.0  # momentum of an exponential moving average of the weights, saved and validated (0: off)
     warmup_epochs: int = 2
     loss: str = "bce-dice"  # or "bce-lovasz" (skinseg.losses.LOSSES)
     dice_weight: float = 1.0
@@ -197,6 +198,8 @@ def _check_choices(config: TrainConfig) -> None:
     if not 0 <= config.mosaic <= 1 or config.mosaic_grid not in (2, 3, 4):
         raise SkinsegError(f"--mosaic {config.mosaic} --mosaic-grid {config.mosaic_grid}: "
                            "the share goes from 0 to 1 and the grid from 2 to 4")
+    if not 0 <= config.ema < 1:
+        raise SkinsegError(f"--ema {config.ema}: give the average's momentum, from 0 (off) up to but not including 1")
     if config.teachers and not 0 < config.distill_weight <= 1:
         raise SkinsegError(f"--distill-weight {config.distill_weight}: give a share above 0 and at most 1")
     if not (0 <= config.exposure <= 3 and 0 <= config.white_balance <= 1 and 0 <= config.grayscale <= 1):
@@ -252,7 +255,8 @@ def _compile(model, config: TrainConfig, steps_per_epoch: int):
         decay_steps=total - warmup, alpha=0.01,
         warmup_target=config.learning_rate if warmup else None, warmup_steps=warmup,
     )
-    optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=config.weight_decay)
+    optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=config.weight_decay,
+                                       use_ema=config.ema > 0, ema_momentum=config.ema or 0.99)
     metrics = [TargetIoU(target_class_ids=[1], threshold=0.5, name="iou"),
                TargetIoU(target_class_ids=[0, 1], threshold=0.5, name="miou2")]
     loss = BceDiceLoss(dice_weight=config.dice_weight) if config.loss == "bce-dice" else LOSSES[config.loss]()
@@ -324,6 +328,21 @@ def _run_folder_callback(out: Path, is_chief: bool = True):
     return RunFolder()
 
 
+def _ema_callback(resuming: bool):
+    """Keeps the weights' moving average in the model while it is validated and saved, so best.keras
+    is the average that scored and last.keras the average a resumed run goes on from."""
+    keras = require("keras", "train")
+
+    class AverageWeights(keras.callbacks.SwapEMAWeights):
+        def on_train_begin(self, logs=None):
+            if resuming:
+                # last.keras was saved with the two swapped: the average in the model, the raw
+                # weights in the optimizer's slot. Swap back so training goes on from the raw ones.
+                self._swap_variables()
+
+    return AverageWeights(swap_on_epoch=True)
+
+
 def train(config: TrainConfig, resume: bool = False, force: bool = False, verbose: int = 1) -> TrainResult:
     """Train ``config.arch`` on the datasets' train splits, selecting on validation IoU."""
     keras = require("keras", "train")
@@ -336,6 +355,9 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False, verbos
     # The strategy comes first: TensorFlow's multi-worker collectives must be set up before anything
     # else (such as building a model) starts its runtime.
     placement = plan(config.distributed, keras.backend.backend())
+    if config.ema and placement.strategy is not None:
+        # The multi-worker loop does not call the callbacks that swap the average in for validation.
+        raise SkinsegError("--ema is not available for multi-worker training (TF_CONFIG); leave it out there")
     if not resume:
         _check_choices(config)
     start = None if resume else _starting_weights(config)
@@ -405,8 +427,10 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False, verbos
 
         fit_multi_worker(model, placement.strategy, train_ds, val_ds, config.epochs, initial_epoch, callback, verbose)
     else:
+        # The average must be in the model before the run folder callback saves it.
+        callbacks = ([_ema_callback(resuming)] if config.ema else []) + [callback]
         model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, initial_epoch=initial_epoch,
-                  callbacks=[callback], verbose=verbose, shuffle=False)
+                  callbacks=callbacks, verbose=verbose, shuffle=False)
     state = _read_state(out) if placement.is_chief else callback.state
     if placement.is_chief:
         state["finished"] = state.get("epochs_done", 0) >= config.epochs
