@@ -99,6 +99,9 @@ def _inference(result: dict) -> str:
 @click.option("--no-augment", is_flag=True, help="Train without flips, scale/crop and colour jitter.")
 @click.option("--min-scale", default=0.6, show_default=True, type=click.FloatRange(0.1, 1.0),
               help="Smallest random crop, as a fraction of each side; 1.0 keeps whole images (no zoom).")
+@click.option("--aspect", default=1.25, show_default=True, type=click.FloatRange(1.0, 3.0),
+              help="Largest factor by which a training crop's width over height is changed (both ways), so the "
+                   "model also sees people squeezed or stretched, as tiled inference shows them.")
 @click.option("--mosaic", default=0.0, show_default=True, type=click.FloatRange(0.0, 1.0),
               help="Share of training examples that are mosaics of several photos, each shrunk to fit, so the "
                    "model also sees people as small as in group photos.")
@@ -138,7 +141,7 @@ def _inference(result: dict) -> str:
 @click.option("--force", is_flag=True, help="Overwrite an existing run folder.")
 @click.option("--quiet", is_flag=True, help="No per-epoch progress.")
 def train(datasets, data_dir, split, subset, split_ratios, split_seed, arch, width, img_size, arch_options, epochs, batch_size,
-          learning_rate, ema, loss, no_augment, min_scale, mosaic, mosaic_grid, exposure, white_balance, grayscale, seed,
+          learning_rate, ema, loss, no_augment, min_scale, aspect, mosaic, mosaic_grid, exposure, white_balance, grayscale, seed,
           precision, backend, limit, oversample, select_on, train_on_val, init, teachers, distill_weight, distributed,
           out, resume, force, quiet):
     """Train a model; the run folder gets best.keras, last.keras, metrics.csv and curves.png."""
@@ -167,7 +170,7 @@ def train(datasets, data_dir, split, subset, split_ratios, split_seed, arch, wid
     config = TrainConfig(out=out, datasets=list(datasets), data_dir=data_dir, split=split, subset=subset,
                          split_ratios=ratios, split_seed=split_seed, arch=arch, width=width, img_size=img_size,
                          epochs=epochs or (0 if resume else 50), batch_size=batch_size, learning_rate=learning_rate, ema=ema, loss=loss,
-                         augment=not no_augment, min_scale=min_scale, mosaic=mosaic, mosaic_grid=mosaic_grid,
+                         augment=not no_augment, min_scale=min_scale, aspect=aspect, mosaic=mosaic, mosaic_grid=mosaic_grid,
                          exposure=exposure, white_balance=white_balance, grayscale=grayscale,
                          seed=seed, precision=precision, limit=limit,
                          oversample=repeats, select_on=list(select_on), train_on_val=list(train_on_val),

@@ -65,7 +65,18 @@ def _camera(tf, pixels, seed, camera: Camera):
     return tf.cond(gray, lambda: tf.image.grayscale_to_rgb(tf.image.rgb_to_grayscale(pixels)), lambda: pixels)
 
 
-def _augment(tf, image, mask, seed, img_size: int, min_scale: float, camera: Camera = Camera()):
+def _crop_box(tf, uniform, min_scale: float, aspect: float):
+    """A random box (top, left, bottom, right, as fractions) covering min_scale..1 of each side, its
+    width over height changed by a factor from 1/aspect to aspect as far as the box fits."""
+    scale_h = uniform(1, min_scale, 1.0)
+    scale_w = tf.clip_by_value(scale_h * uniform(2, 1.0 / aspect, aspect), min_scale, 1.0)
+    top = uniform(3) * (1.0 - scale_h)
+    left = uniform(4) * (1.0 - scale_w)
+    return tf.stack([[top, left, top + scale_h, left + scale_w]])
+
+
+def _augment(tf, image, mask, seed, img_size: int, min_scale: float, camera: Camera = Camera(),
+             aspect: float = 1.25):
     """Random flip, scale/crop and colour jitter on one (image, mask) pair of float tensors, and
     ``camera`` changes (:class:`Camera`) before the jitter.
 
@@ -80,12 +91,7 @@ def _augment(tf, image, mask, seed, img_size: int, min_scale: float, camera: Cam
     image = tf.cond(flip, lambda: tf.image.flip_left_right(image), lambda: image)
     mask = tf.cond(flip, lambda: tf.image.flip_left_right(mask), lambda: mask)
 
-    # Zoom in on a random box covering min_scale..1 of each side, at a random aspect.
-    scale_h = uniform(1, min_scale, 1.0)
-    scale_w = tf.clip_by_value(scale_h * uniform(2, 0.8, 1.25), min_scale, 1.0)
-    top = uniform(3) * (1.0 - scale_h)
-    left = uniform(4) * (1.0 - scale_w)
-    box = tf.stack([[top, left, top + scale_h, left + scale_w]])
+    box = _crop_box(tf, uniform, min_scale, aspect)
     crop = [img_size, img_size]
     image = tf.image.crop_and_resize(image[None], box, [0], crop, method="bilinear")[0]
     mask = tf.image.crop_and_resize(mask[None], box, [0], crop, method="nearest")[0]
@@ -129,7 +135,7 @@ def _mosaic(tf, image, mask, others, other_masks, grid: int = 2, soft: bool = Fa
 
 def make_dataset(images: np.ndarray, masks: np.ndarray, batch_size: int, augment: bool = False,
                  shuffle: bool = False, seed: int = 0, min_scale: float = 0.6, repeat: bool = False,
-                 mosaic: float = 0.0, mosaic_grid: int = 2, camera: Camera = Camera()):
+                 mosaic: float = 0.0, mosaic_grid: int = 2, camera: Camera = Camera(), aspect: float = 1.25):
     """A tf.data.Dataset of (float32 images 0..255, float32 masks 0/1) batches; float ``masks``
     are soft targets in 0..1 (:mod:`skinseg.distillation`) and stay soft through augmentation.
 
@@ -149,7 +155,7 @@ def make_dataset(images: np.ndarray, masks: np.ndarray, batch_size: int, augment
         # One fresh seed pair per element and epoch, itself drawn from the run's seed.
         element_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
         ds = tf.data.Dataset.zip((ds, element_seeds))
-        return ds.map(lambda pair, s: _augment(tf, pair[0], pair[1], s, img_size, min_scale, camera),
+        return ds.map(lambda pair, s: _augment(tf, pair[0], pair[1], s, img_size, min_scale, camera, aspect),
                       num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
     ds = pairs.shuffle(len(images), seed=seed, reshuffle_each_iteration=True) if shuffle else pairs

@@ -49,6 +49,7 @@ class TrainConfig:
     dice_weight: float = 1.0
     augment: bool = True
     min_scale: float = 0.6
+    aspect: float = 1.25  # largest factor by which augmentation changes a crop's width over height
     mosaic: float = 0.0  # share of training examples that are mosaics of several photos (pipeline._mosaic)
     mosaic_grid: int = 2  # photos per side of each mosaic
     exposure: float = 0.0  # stops of random exposure change (pipeline.Camera)
@@ -198,6 +199,8 @@ def _check_choices(config: TrainConfig) -> None:
     if not 0 <= config.mosaic <= 1 or config.mosaic_grid not in (2, 3, 4):
         raise SkinsegError(f"--mosaic {config.mosaic} --mosaic-grid {config.mosaic_grid}: "
                            "the share goes from 0 to 1 and the grid from 2 to 4")
+    if not 1 <= config.aspect <= 3:
+        raise SkinsegError(f"--aspect {config.aspect}: give the largest change of a crop's width over height, from 1 to 3")
     if not 0 <= config.ema < 1:
         raise SkinsegError(f"--ema {config.ema}: give the average's momentum, from 0 (off) up to but not including 1")
     if config.teachers and not 0 < config.distill_weight <= 1:
@@ -206,7 +209,8 @@ def _check_choices(config: TrainConfig) -> None:
         raise SkinsegError(f"--exposure {config.exposure} --white-balance {config.white_balance} --grayscale "
                            f"{config.grayscale}: exposure goes from 0 to 3 stops, white balance from 0 to 1, "
                            "the grayscale share from 0 to 1")
-    given = [flag for flag, value in (("--mosaic", config.mosaic), ("--exposure", config.exposure),
+    given = [flag for flag, value in (("--mosaic", config.mosaic), ("--aspect", config.aspect != 1.25),
+                                      ("--exposure", config.exposure),
                                       ("--white-balance", config.white_balance), ("--grayscale", config.grayscale))
              if value]
     if given and not config.augment:
@@ -396,7 +400,7 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False, verbos
         config = TrainConfig(**{**asdict(config), "batch_size": find_batch_size(probe, config.img_size, limit)})
     batch_size = config.batch_size * placement.replicas  # --batch-size is per device
     train_ds = make_dataset(train_x, train_y, batch_size, augment=config.augment, shuffle=True,
-                            seed=config.seed, min_scale=config.min_scale,
+                            seed=config.seed, min_scale=config.min_scale, aspect=config.aspect,
                             mosaic=config.mosaic, mosaic_grid=config.mosaic_grid,
                             camera=Camera(config.exposure, config.white_balance, config.grayscale))
     val_ds = make_dataset(val_x, val_y, batch_size)

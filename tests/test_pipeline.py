@@ -92,3 +92,30 @@ def test_camera_changes_move_colour_and_light_but_not_the_crops(pairs):
     some = examples(Camera(grayscale=0.5))[0]
     colourless = np.abs(some[..., 0] - some[..., 2]).max(axis=(1, 2)) < 1e-3
     assert 0 < colourless.sum() < len(some)
+
+
+def test_aspect_widens_how_far_crops_squeeze_or_stretch(pairs):
+    import tensorflow as tf
+
+    from skinseg.pipeline import _crop_box, make_dataset
+
+    def ratios(min_scale, aspect):
+        out = []
+        for k in range(300):
+            seeds = tf.random.experimental.stateless_split(tf.constant([k, 7], tf.int64), num=5)
+            box = _crop_box(tf, lambda i, low=0.0, high=1.0: tf.random.stateless_uniform(
+                (), seed=seeds[i], minval=low, maxval=high), min_scale, aspect).numpy()[0]
+            assert (box[:2] >= -1e-6).all() and (box[2:] <= 1 + 1e-6).all()
+            height, width = box[2] - box[0], box[3] - box[1]
+            assert min(height, width) >= min_scale - 1e-6
+            out.append(width / height)
+        return np.asarray(out)
+
+    np.testing.assert_allclose(ratios(0.6, 1.0), 1.0, atol=1e-6)  # the photo's own aspect, zoomed
+    default, wide = ratios(0.5, 1.25), ratios(0.5, 1.67)
+    assert default.min() >= 0.8 - 1e-6 and default.max() <= 1.25 + 1e-6
+    assert wide.min() < 0.7 and wide.max() > 1.4  # tiles show people about 1.67x wider than whole photos
+    images, masks = pairs
+    plain = next(iter(make_dataset(images, masks, 12, augment=True, shuffle=True, seed=5)))[1].numpy()
+    squeezed = next(iter(make_dataset(images, masks, 12, augment=True, shuffle=True, seed=5, aspect=1.67)))[1].numpy()
+    assert not np.array_equal(plain, squeezed)

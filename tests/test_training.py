@@ -231,3 +231,11 @@ def test_ema_validates_and_saves_the_average_and_resumes(tmp_path):
         train(_config(tmp_path / "bad", ema=1.0), verbose=0)
     refused = run_cli("train", "--ema", "1", "--out", tmp_path / "o")
     assert refused.returncode == 2 and "--ema" in refused.stderr and not (tmp_path / "o").exists()
+
+
+def test_aspect_is_checked_before_the_run_folder_is_touched(tmp_path):
+    with pytest.raises(SkinsegError, match="--aspect 0.5: give the largest change"):
+        train(_config(tmp_path / "a", aspect=0.5), verbose=0)
+    with pytest.raises(SkinsegError, match="--aspect needs augmentation; drop --no-augment or leave out --aspect"):
+        train(_config(tmp_path / "b", aspect=1.5, augment=False), verbose=0)
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
