@@ -55,6 +55,8 @@
 #       # Pratheepan validation mIoU2 over skinseg-lite-int8 tiled (0.877, so >= 0.887), is not below
 #       # skinseg-lite-int8 in one call (0.857), loses <= 0.005 F1 on SFA and abdomen validation, and keeps the
 #       # 512 KB, 5 ms, Edge TPU and parity bounds; test is then read once, for it alone.
+#       # Result (runs/lite-aspect-ft, 27 min): best epoch 12, int8 0.863 in one call and 0.873 tiled: fails; not
+#       # shipped, test not read (docs/model-card.md).
 # How the shipped model is chosen among these, fixed before any of them was scored on test: the run
 # whose int8 export scores best on Pratheepan validation (mean per-image mIoU2,
 # benchmarks/validation_scores.py --int8) is fine-tuned once more with Pratheepan in the majority
