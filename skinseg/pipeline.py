@@ -75,8 +75,7 @@ def _crop_box(tf, uniform, min_scale: float, aspect: float):
     return tf.stack([[top, left, top + scale_h, left + scale_w]])
 
 
-def _augment(tf, image, mask, seed, img_size: int, min_scale: float, camera: Camera = Camera(),
-             aspect: float = 1.25):
+def _augment(tf, image, mask, seed, img_size: int, min_scale: float, camera: Camera, aspect: float):
     """Random flip, scale/crop and colour jitter on one (image, mask) pair of float tensors, and
     ``camera`` changes (:class:`Camera`) before the jitter.
 

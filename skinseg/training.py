@@ -209,7 +209,7 @@ def _check_choices(config: TrainConfig) -> None:
         raise SkinsegError(f"--exposure {config.exposure} --white-balance {config.white_balance} --grayscale "
                            f"{config.grayscale}: exposure goes from 0 to 3 stops, white balance from 0 to 1, "
                            "the grayscale share from 0 to 1")
-    given = [flag for flag, value in (("--mosaic", config.mosaic), ("--aspect", config.aspect != 1.25),
+    given = [flag for flag, value in (("--mosaic", config.mosaic), ("--aspect", config.aspect != TrainConfig.aspect),
                                       ("--exposure", config.exposure),
                                       ("--white-balance", config.white_balance), ("--grayscale", config.grayscale))
              if value]
@@ -332,6 +332,12 @@ def _run_folder_callback(out: Path, is_chief: bool = True):
     return RunFolder()
 
 
+def _check_placement(config: TrainConfig, placement) -> None:
+    if config.ema and placement.strategy is not None:
+        # The multi-worker loop does not call the callbacks that swap the average in for validation.
+        raise SkinsegError("--ema is not available for multi-worker training (TF_CONFIG); leave it out there")
+
+
 def _ema_callback(resuming: bool):
     """Keeps the weights' moving average in the model while it is validated and saved, so best.keras
     is the average that scored and last.keras the average a resumed run goes on from."""
@@ -359,9 +365,7 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False, verbos
     # The strategy comes first: TensorFlow's multi-worker collectives must be set up before anything
     # else (such as building a model) starts its runtime.
     placement = plan(config.distributed, keras.backend.backend())
-    if config.ema and placement.strategy is not None:
-        # The multi-worker loop does not call the callbacks that swap the average in for validation.
-        raise SkinsegError("--ema is not available for multi-worker training (TF_CONFIG); leave it out there")
+    _check_placement(config, placement)
     if not resume:
         _check_choices(config)
     start = None if resume else _starting_weights(config)
@@ -373,6 +377,7 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False, verbos
         saved = json.loads((out / "config.json").read_text())["config"]
         saved["epochs"] = max(config.epochs, saved["epochs"]) if config.epochs else saved["epochs"]
         config = TrainConfig(**{**saved, "out": str(out)})
+        _check_placement(config, placement)  # the run's own settings, not the resuming call's
         teachers = open_teachers(config.teachers)
 
     keras.utils.set_random_seed(config.seed)

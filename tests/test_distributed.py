@@ -78,3 +78,24 @@ def test_distributed_jax_uses_data_parallel(tmp_path):
                      PRATHEEPAN, "--quiet", "--out", tmp_path / "run")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "DataParallel over 1 device(s)" in result.stdout
+
+
+def test_ema_is_refused_for_multi_worker_runs_and_their_resumes(tmp_path):
+    from conftest import last_line
+
+    env = {**os.environ, "SKINSEG_LOAD_PLUGINS": "", "KERAS_BACKEND": "tensorflow"}
+    tiny = ["--width", "0.125", "--img-size", "32", "--batch-size", "2", "--limit", "4", "--data-dir",
+            str(PRATHEEPAN), "--quiet"]
+    run = tmp_path / "run"
+    first = subprocess.run([sys.executable, "-m", "skinseg", "train", *tiny, "--epochs", "1", "--ema", "0.5",
+                            "--out", str(run)], capture_output=True, text=True, env=env, cwd=REPO, timeout=600)
+    assert first.returncode == 0, first.stderr[-3000:]
+    before = (run / "last.keras").read_bytes()
+    cluster = {"worker": [f"127.0.0.1:{_free_ports(1)[0]}"]}
+    env["TF_CONFIG"] = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 0}})
+    expected = "Error: --ema is not available for multi-worker training (TF_CONFIG); leave it out there"
+    for args in (["--ema", "0.5", "--out", str(tmp_path / "fresh")], ["--resume", "--epochs", "2", "--out", str(run)]):
+        refused = subprocess.run([sys.executable, "-m", "skinseg", "train", "--distributed", *tiny, *args],
+                                 capture_output=True, text=True, env=env, cwd=REPO, timeout=600)
+        assert refused.returncode == 1 and last_line(refused.stderr) == expected, refused.stderr[-3000:]
+    assert not (tmp_path / "fresh").exists() and (run / "last.keras").read_bytes() == before
