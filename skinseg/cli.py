@@ -346,6 +346,9 @@ def verify(reference, candidate, dataset=None, data_dir=None, split="test", max_
 @click.option("--calib-dataset", default=None, help="int8 only: calibration dataset [default: the model's own].")
 @click.option("--calib-split", default=None, help="int8 only: calibration split [default: train].")
 @click.option("--calib-data-dir", type=click.Path(file_okay=False), default=None, help="int8 only: its folder.")
+@click.option("--calib-tiles/--no-calib-tiles", default=None,
+              help="int8 only: also calibrate on the two tiles of each photo that tiled inference would "
+                   "cut, the views a tiled model is run on [default: off].")
 @click.option("--equalize/--no-equalize", default=None,
               help="int8 only: rescale narrow ReLU channels so int8 resolves them better; the float "
                    "function is unchanged [default: on].")
@@ -358,7 +361,7 @@ def verify(reference, candidate, dataset=None, data_dir=None, split="test", max_
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the result as JSON.")
 @click.option("--quiet", is_flag=True)
 def export(model, format_, img_size, quantize, io_type, calib_samples, calib_dataset, calib_split, calib_data_dir,
-           equalize, bias_correction, out, force, verify_after, json_path, quiet):
+           calib_tiles, equalize, bias_correction, out, force, verify_after, json_path, quiet):
     """Export a trained model to SavedModel, TFLite or Edge TPU, with embedded metadata."""
     from .backend import use_backend
     from .export import export_model
@@ -367,7 +370,7 @@ def export(model, format_, img_size, quantize, io_type, calib_samples, calib_dat
 
     result = export_model(model, format_, out, quantize=quantize, force=force, progress=not quiet, io_type=io_type,
                           calib_samples=calib_samples, calib_dataset=calib_dataset, calib_split=calib_split,
-                          calib_data_dir=calib_data_dir, equalize=equalize,
+                          calib_data_dir=calib_data_dir, calib_tiles=calib_tiles, equalize=equalize,
                           bias_correction=bias_correction, img_size=img_size)
     click.echo(f"{result.format} ({result.quantize}) -> {result.path}  {result.size_bytes / 1e6:.2f} MB")
     for note in result.notes:

@@ -6,8 +6,8 @@ from .edgetpu import export_edgetpu
 from .savedmodel import export_savedmodel
 from .tflite import export_tflite
 
-CALIBRATION = frozenset({"io_type", "calib_samples", "calib_dataset", "calib_split", "calib_data_dir", "equalize",
-                         "bias_correction"})
+CALIBRATION = frozenset({"io_type", "calib_samples", "calib_dataset", "calib_split", "calib_data_dir", "calib_tiles",
+                         "equalize", "bias_correction"})
 RESIZE = frozenset({"img_size"})
 
 FORMATS = (

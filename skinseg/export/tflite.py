@@ -24,13 +24,18 @@ IO_TYPES = ("uint8", "int8")
 
 
 def calibration_set(model_path: Path, img_size: int, samples: int | None = None, dataset: str | None = None,
-                    split: str | None = None, data_dir: str | None = None,
+                    split: str | None = None, data_dir: str | None = None, tiles: bool = False,
                     progress: bool = False) -> tuple[list, dict]:
     """Images for int8 calibration, preprocessed exactly as at inference; defaults to the
-    training split of the model's own dataset (from the run's config.json)."""
+    training split of the model's own dataset (from the run's config.json).
+
+    With ``tiles`` each photo large enough for tiled inference also adds its two tiles, so the
+    activation ranges and bias corrections are measured on the views the model is run on.
+    """
     from ..datasets import load_dataset, parse_dataset_spec
     from ..images import read_image
     from ..runtime import preprocess
+    from ..runtime.tiling import tiles_of, worth_tiling
 
     config = run_config(model_path) or {}
     if dataset is None:
@@ -50,9 +55,18 @@ def calibration_set(model_path: Path, img_size: int, samples: int | None = None,
     picked = chosen[:count]
     from tqdm.auto import tqdm
 
-    arrays = [preprocess(read_image(s.image), (img_size, img_size))
-              for s in tqdm(picked, desc="calibration images", unit="image", disable=not progress)]
-    info = {"dataset": dataset, "split": split, "samples": len(arrays), "names": [s.name for s in picked]}
+    size = (img_size, img_size)
+    arrays, tile_views = [], 0
+    for sample in tqdm(picked, desc="calibration images", unit="image", disable=not progress):
+        rgb = read_image(sample.image)
+        arrays.append(preprocess(rgb, size))
+        if tiles and worth_tiling(*rgb.shape[:2], size):
+            views = tiles_of(rgb)
+            arrays.extend(preprocess(view, size) for view in views)
+            tile_views += len(views)
+    info = {"dataset": dataset, "split": split, "samples": len(picked), "names": [s.name for s in picked]}
+    if tiles:
+        info["tile_views"] = tile_views
     return arrays, info
 
 
@@ -113,8 +127,8 @@ def check_builtin_only(path: Path) -> list[dict]:
 
 def export_tflite(model_path: Path, out: Path, quantize: str = "none", progress: bool = False,
                   io_type: str | None = None, calib_samples: int | None = None, calib_dataset: str | None = None,
-                  calib_split: str | None = None, calib_data_dir: str | None = None, equalize: bool = True,
-                  bias_correction: bool = True, img_size: int | None = None, fmt: str = "tflite") -> ExportResult:
+                  calib_split: str | None = None, calib_data_dir: str | None = None, calib_tiles: bool = False,
+                  equalize: bool = True, bias_correction: bool = True, img_size: int | None = None, fmt: str = "tflite") -> ExportResult:
     from ..keras_io import at_input_size, load_keras_model
 
     if io_type is not None and io_type not in IO_TYPES:
@@ -123,7 +137,7 @@ def export_tflite(model_path: Path, out: Path, quantize: str = "none", progress:
     calibration, calib_info = None, None
     if quantize == "int8":
         calibration, calib_info = calibration_set(model_path, model.input_shape[1], calib_samples, calib_dataset, calib_split,
-                                                  calib_data_dir, progress=progress)
+                                                  calib_data_dir, tiles=calib_tiles, progress=progress)
         calib_info["io_type"] = io_type or "uint8"
         if equalize:
             from .equalize import equalize_ranges
@@ -155,7 +169,9 @@ def export_tflite(model_path: Path, out: Path, quantize: str = "none", progress:
     atomic_write_bytes(out, data)
     notes.insert(0, f"{len(ops)} ops, all TFLite builtins")
     if calib_info:
-        notes.append(f"calibrated on {calib_info['samples']} images of {calib_info['dataset']}/{calib_info['split']}")
+        tile_views = f" and {calib_info['tile_views']} of their tiles" if calib_info.get("tile_views") else ""
+        notes.append(f"calibrated on {calib_info['samples']} images of {calib_info['dataset']}/{calib_info['split']}"
+                     f"{tile_views}")
         equalized = calib_info.get("equalized")
         if equalized and equalized["channels_scaled"]:
             notes.append(f"ranges equalized after {equalized['pairs']} ReLUs: {equalized['channels_scaled']} of "

@@ -28,6 +28,18 @@ def tile_spans(length: int) -> list[tuple[int, int]]:
     return [(0, tile), (length - tile, length)]
 
 
+def tile_windows(height: int, width: int) -> list[tuple[slice, slice]]:
+    """The (rows, columns) windows of the two tiles of an (height, width) photo."""
+    if width >= height:
+        return [(slice(None), slice(start, stop)) for start, stop in tile_spans(width)]
+    return [(slice(start, stop), slice(None)) for start, stop in tile_spans(height)]
+
+
+def tiles_of(rgb: np.ndarray) -> list[np.ndarray]:
+    """The two (h, w, 3) tiles of a photo, as tiled inference cuts them."""
+    return [np.ascontiguousarray(rgb[window]) for window in tile_windows(*rgb.shape[:2])]
+
+
 def tiled_probability(rgb: np.ndarray, probability: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     """The (H, W) skin probability of an (H, W, 3) photo from its two tiles, averaged where they overlap.
 
@@ -36,9 +48,7 @@ def tiled_probability(rgb: np.ndarray, probability: Callable[[np.ndarray], np.nd
     height, width = rgb.shape[:2]
     total = np.zeros((height, width), np.float32)
     cover = np.zeros((height, width), np.float32)
-    along_width = width >= height
-    for start, stop in tile_spans(width if along_width else height):
-        window = (slice(None), slice(start, stop)) if along_width else (slice(start, stop), slice(None))
+    for window in tile_windows(height, width):
         total[window] += probability(np.ascontiguousarray(rgb[window]))
         cover[window] += 1.0
     return total / cover
