@@ -103,3 +103,40 @@ def test_an_export_of_a_shipped_model_keeps_its_setting(tmp_path, tiny_run):
     refine = shipped_inference(resolve_model("skinseg-lite")).get("refine", False)
     assert read_metadata(shipped)["output"]["refine"] is refine and Segmenter(shipped).refine is refine
     assert read_metadata(own)["output"]["refine"] is False
+
+
+def test_calibration_can_add_the_tiles_the_model_is_run_on(tiny_run):
+    from skinseg.datasets import load_dataset
+    from skinseg.export.tflite import calibration_set
+    from skinseg.images import read_image
+    from skinseg.runtime import preprocess
+    from skinseg.runtime.tiling import tiles_of
+
+    options = {"samples": 6, "dataset": "pratheepan", "data_dir": str(PRATHEEPAN)}
+    whole, info = calibration_set(tiny_run / "best.keras", 256, **options)
+    both, tiled_info = calibration_set(tiny_run / "best.keras", 256, tiles=True, **options)
+    expected_whole, expected_both = [], []
+    for sample in load_dataset("pratheepan", PRATHEEPAN).split("train")[:6]:
+        rgb = read_image(sample.image)
+        expected_whole.append(preprocess(rgb, (256, 256)))
+        expected_both.append(expected_whole[-1])
+        if worth_tiling(*rgb.shape[:2], (256, 256)):
+            expected_both += [preprocess(tile, (256, 256)) for tile in tiles_of(rgb)]
+    assert info["samples"] == tiled_info["samples"] == 6 and "tile_views" not in info
+    assert 6 < len(both) == len(expected_both) == 6 + tiled_info["tile_views"]
+    assert all(np.array_equal(a, b) for a, b in zip(whole, expected_whole, strict=True))
+    assert all(np.array_equal(a, b) for a, b in zip(both, expected_both, strict=True))
+
+
+def test_a_tile_calibrated_export_says_so(tiny_run, tmp_path):
+    from skinseg.tflite_file import read_metadata
+
+    result = run_cli("export", "-m", tiny_run / "best.keras", "--format", "tflite", "--quantize", "int8",
+                     "--calib-samples", "3", "--calib-data-dir", PRATHEEPAN, "--calib-tiles",
+                     "--out", tmp_path / "t.tflite", check=True)
+    calibration = read_metadata(tmp_path / "t.tflite")["calibration"]
+    assert calibration["samples"] == 3 and calibration["tile_views"] == 6  # every photo tiles at 64x64
+    assert "calibrated on 3 images of pratheepan/train and 6 of their tiles" in result.stdout
+    refused = run_cli("export", "-m", tiny_run / "best.keras", "--format", "tflite", "--quantize", "float16",
+                      "--calib-tiles", "--out", tmp_path / "f.tflite")
+    assert refused.returncode != 0 and "--calib-tiles only work with --quantize int8" in refused.stderr
