@@ -155,14 +155,15 @@ def main() -> None:
     qat = fake_quantized(model, calibrated_ranges(model, quantized_layers(model), images), args.weights)
 
     train_samples, val_samples = _train_and_val_samples(config)
-    train_ds = make_dataset(*load_arrays(train_samples, config.img_size), config.batch_size, augment=True,
-                            shuffle=True, seed=config.seed, min_scale=config.min_scale, mosaic=config.mosaic,
-                            mosaic_grid=config.mosaic_grid)
+    train_arrays = load_arrays(train_samples, config.img_size)
     val_ds = make_dataset(*load_arrays(val_samples, config.img_size), config.batch_size)
     _compile(qat, config, -(-len(train_samples) // config.batch_size))
     print("simulated int8 before:", qat.evaluate(val_ds, verbose=0, return_dict=True), flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     for epoch in range(args.epochs):
+        train_ds = make_dataset(*train_arrays, config.batch_size, augment=True, shuffle=True, seed=config.seed,
+                                min_scale=config.min_scale, mosaic=config.mosaic, mosaic_grid=config.mosaic_grid,
+                                epochs=(epoch, epoch + 1))
         qat.fit(train_ds, validation_data=val_ds, epochs=epoch + 1, initial_epoch=epoch, verbose=2)
         save_keras_model(model, args.out.with_name(f"{args.out.name}_e{epoch + 1}.keras"))
 

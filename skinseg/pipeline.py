@@ -134,46 +134,69 @@ def _mosaic(tf, image, mask, others, other_masks, grid: int = 2, soft: bool = Fa
 
 def make_dataset(images: np.ndarray, masks: np.ndarray, batch_size: int, augment: bool = False,
                  shuffle: bool = False, seed: int = 0, min_scale: float = 0.6, repeat: bool = False,
-                 mosaic: float = 0.0, mosaic_grid: int = 2, camera: Camera = Camera(), aspect: float = 1.25):
+                 mosaic: float = 0.0, mosaic_grid: int = 2, camera: Camera = Camera(), aspect: float = 1.25,
+                 epochs: tuple[int, int] | None = None):
     """A tf.data.Dataset of (float32 images 0..255, float32 masks 0/1) batches; float ``masks``
     are soft targets in 0..1 (:mod:`skinseg.distillation`) and stay soft through augmentation.
 
     With ``augment``, a share ``mosaic`` of the examples are ``mosaic_grid`` x ``mosaic_grid``
     mosaics of augmented pairs (:func:`_mosaic`): the example itself and others drawn from the
     same training set. ``camera`` widens the photometric augmentation (:class:`Camera`).
+
+    One epoch (epoch 0) by default; ``epochs=(first, stop)`` gives those epochs' batches back to
+    back, for ``fit`` with ``steps_per_epoch``; ``repeat`` gives epochs without end. Every draw
+    (order, augmentation, mosaic partners) is keyed on the seed, the epoch and the example's place
+    in it, never on how often the dataset was iterated, so a run resumed at epoch k trains on
+    exactly the batches it would have had without the interruption.
     """
     tf = require("tensorflow", "train")
-    img_size = images.shape[1]
+    count, img_size = len(images), images.shape[1]
     soft = masks.dtype != np.uint8
-    pairs = tf.data.Dataset.from_tensor_slices((images, masks))
+    others = mosaic_grid**2 - 1
+    images, masks = tf.constant(images), tf.constant(masks)
 
-    def to_float(image, mask):
-        return tf.cast(image, tf.float32), tf.cast(mask, tf.float32)
+    def pair(index):
+        return tf.cast(tf.gather(images, index), tf.float32), tf.cast(tf.gather(masks, index), tf.float32)
 
-    def augmented(ds, seed):
-        # One fresh seed pair per element and epoch, itself drawn from the run's seed.
-        element_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
-        ds = tf.data.Dataset.zip((ds, element_seeds))
-        return ds.map(lambda pair, s: _augment(tf, pair[0], pair[1], s, img_size, min_scale, camera, aspect),
-                      num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    def key(epoch_key, stream, position):
+        # A stateless seed of its own for each random stream and example.
+        return tf.random.experimental.stateless_fold_in(tf.random.experimental.stateless_fold_in(epoch_key, stream),
+                                                        position)
 
-    ds = pairs.shuffle(len(images), seed=seed, reshuffle_each_iteration=True) if shuffle else pairs
+    def augmented(index, seed):
+        return _augment(tf, *pair(index), seed, img_size, min_scale, camera, aspect)
+
+    def example(epoch_key, position, index):
+        if not augment:
+            return pair(index)
+        image, mask = augmented(index, key(epoch_key, 1, position))
+        if mosaic <= 0:
+            return image, mask
+
+        def tiled():
+            partners = tf.random.stateless_uniform((others,), seed=key(epoch_key, 2, position), maxval=count,
+                                                   dtype=tf.int64)
+            views = [augmented(partners[j], key(epoch_key, 3, position * others + j)) for j in range(others)]
+            return _mosaic(tf, image, mask, tf.stack([v[0] for v in views]), tf.stack([v[1] for v in views]),
+                           mosaic_grid, soft)
+
+        use = tf.random.stateless_uniform((), seed=key(epoch_key, 4, position)) < mosaic
+        return tf.cond(use, tiled, lambda: (image, mask))
+
+    def one_epoch(epoch):
+        epoch_key = tf.stack([tf.constant(seed, tf.int64), epoch])
+        order = tf.range(count, dtype=tf.int64)
+        if shuffle:
+            order = tf.argsort(tf.random.stateless_uniform((count,), seed=key(epoch_key, 0, 0)), stable=True)
+            order = tf.cast(order, tf.int64)
+        positions = tf.data.Dataset.from_tensor_slices(order).enumerate()
+        return positions.map(lambda position, index: example(epoch_key, position, index),
+                             num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).batch(batch_size)
+
+    first, stop = epochs or (0, 1)
     if repeat:
-        ds = ds.repeat()
-    ds = ds.map(to_float, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    if augment:
-        ds = augmented(ds, seed)
-    if augment and mosaic > 0:
-        # The partners come from their own endless shuffle, so the epoch keeps its length.
-        partners = pairs.shuffle(len(images), seed=seed + 1, reshuffle_each_iteration=True).repeat()
-        partners = augmented(partners.map(to_float, num_parallel_calls=tf.data.AUTOTUNE), seed + 2)
-        partners = partners.batch(mosaic_grid**2 - 1)
-        draws = tf.data.Dataset.random(seed=seed + 3, rerandomize_each_iteration=True)
-
-        def maybe_mosaic(pair, group, draw):
-            use = tf.cast(draw % 10_000, tf.float32) < mosaic * 10_000
-            return tf.cond(use, lambda: _mosaic(tf, *pair, *group, mosaic_grid, soft), lambda: pair)
-
-        ds = tf.data.Dataset.zip((ds, partners, draws)).map(
-            maybe_mosaic, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+        return tf.data.Dataset.counter(first).flat_map(one_epoch).prefetch(tf.data.AUTOTUNE)
+    batches = (stop - first) * -(-count // batch_size)
+    # flat_map hides the length; stating it keeps Keras' progress bars and end-of-data checks exact.
+    ds = tf.data.Dataset.range(first, stop).flat_map(one_epoch)
+    return ds.apply(tf.data.experimental.assert_cardinality(batches)).prefetch(tf.data.AUTOTUNE)

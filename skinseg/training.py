@@ -404,10 +404,15 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False, verbos
         limit = min(default_batch_limit(), max(1, len(train_samples) // placement.replicas))
         config = TrainConfig(**{**asdict(config), "batch_size": find_batch_size(probe, config.img_size, limit)})
     batch_size = config.batch_size * placement.replicas  # --batch-size is per device
-    train_ds = make_dataset(train_x, train_y, batch_size, augment=config.augment, shuffle=True,
+    initial_epoch = _read_state(out).get("epochs_done", 0) if resuming else 0
+
+    def train_epochs(first: int, stop: int):
+        return make_dataset(train_x, train_y, batch_size, augment=config.augment, shuffle=True,
                             seed=config.seed, min_scale=config.min_scale, aspect=config.aspect,
                             mosaic=config.mosaic, mosaic_grid=config.mosaic_grid,
-                            camera=Camera(config.exposure, config.white_balance, config.grayscale))
+                            camera=Camera(config.exposure, config.white_balance, config.grayscale),
+                            epochs=(first, stop))
+
     val_ds = make_dataset(val_x, val_y, batch_size)
     steps = -(-len(train_x) // batch_size)
 
@@ -419,7 +424,6 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False, verbos
             if start is not None:
                 model.set_weights(start)
             _compile(model, config, steps)
-    initial_epoch = _read_state(out).get("epochs_done", 0) if resuming else 0
     if not resuming and placement.is_chief:
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_json(out / "config.json", {
@@ -434,12 +438,15 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False, verbos
     if placement.strategy is not None:
         from .distributed import fit_multi_worker
 
-        fit_multi_worker(model, placement.strategy, train_ds, val_ds, config.epochs, initial_epoch, callback, verbose)
+        fit_multi_worker(model, placement.strategy, lambda epoch: train_epochs(epoch, epoch + 1), val_ds,
+                         config.epochs, initial_epoch, callback, verbose)
     else:
         # The average must be in the model before the run folder callback saves it.
         callbacks = ([_ema_callback(resuming)] if config.ema else []) + [callback]
-        model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, initial_epoch=initial_epoch,
-                  callbacks=callbacks, verbose=verbose, shuffle=False)
+        # One dataset for the epochs left: with steps_per_epoch, fit reads it on across epochs.
+        model.fit(train_epochs(initial_epoch, config.epochs), validation_data=val_ds, epochs=config.epochs,
+                  initial_epoch=initial_epoch, steps_per_epoch=steps, callbacks=callbacks, verbose=verbose,
+                  shuffle=False)
     state = _read_state(out) if placement.is_chief else callback.state
     if placement.is_chief:
         state["finished"] = state.get("epochs_done", 0) >= config.epochs

@@ -223,14 +223,43 @@ def test_ema_validates_and_saves_the_average_and_resumes(tmp_path):
     assert model.evaluate(make_dataset(x, y, 2), verbose=0, return_dict=True)["loss"] == pytest.approx(logged, rel=1e-4)
     assert logged != pytest.approx(float(_rows(plain.run_dir)[-1]["val_loss"]), rel=1e-6)
 
-    resumed = tmp_path / "resumed"
-    train(_config(resumed, epochs=1, batch_size=2, limit=8, ema=0.5), verbose=0)
-    result = train(_config(resumed, epochs=2), resume=True, verbose=0)
-    assert result.epochs_done == 2 and json.loads((resumed / "config.json").read_text())["config"]["ema"] == 0.5
     with pytest.raises(SkinsegError, match="--ema 1.0: give the average's momentum"):
         train(_config(tmp_path / "bad", ema=1.0), verbose=0)
     refused = run_cli("train", "--ema", "1", "--out", tmp_path / "o")
     assert refused.returncode == 2 and "--ema" in refused.stderr and not (tmp_path / "o").exists()
+
+
+def test_an_interrupted_run_resumes_to_the_weights_it_would_have_had(tmp_path, monkeypatch):
+    import numpy as np
+
+    from skinseg import training
+
+    def interrupted_after_epoch_one(out, is_chief):
+        callback = real(out, is_chief)
+        saved = callback.on_epoch_end
+
+        def on_epoch_end(epoch, logs=None):
+            saved(epoch, logs)  # epoch 1 is in the run folder, as after a Ctrl-C or a lost machine
+            if epoch == 0:
+                raise KeyboardInterrupt
+        callback.on_epoch_end = on_epoch_end
+        return callback
+
+    # Mosaics and the moving average: every random stream of the pipeline, and the swapped weights.
+    options = dict(epochs=3, batch_size=2, limit=8, mosaic=0.5, ema=0.5)
+    whole = train(_config(tmp_path / "whole", **options), verbose=0)
+    real = training._run_folder_callback
+    monkeypatch.setattr(training, "_run_folder_callback", interrupted_after_epoch_one)
+    with pytest.raises(KeyboardInterrupt):
+        train(_config(tmp_path / "cut", **options), verbose=0)
+    monkeypatch.setattr(training, "_run_folder_callback", real)
+    assert json.loads((tmp_path / "cut" / "state.json").read_text())["epochs_done"] == 1
+    resumed = train(_config(tmp_path / "cut"), resume=True, verbose=0)
+    assert resumed.epochs_done == 3 and _rows(tmp_path / "cut") == _rows(whole.run_dir)
+    for name in ("last.keras", "best.keras"):
+        a = load_keras_model(whole.run_dir / name).get_weights()
+        b = load_keras_model(tmp_path / "cut" / name).get_weights()
+        assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True)), name
 
 
 def test_aspect_is_checked_before_the_run_folder_is_touched(tmp_path):
