@@ -87,7 +87,8 @@ def _inference(result: dict) -> str:
 @click.option("--arch-option", "arch_options", multiple=True,
               help="KEY=VALUE passed to the architecture, repeatable; 'skinseg plugins' lists each one's options "
                    "(e.g. upsample=resize).")
-@click.option("--epochs", default=None, type=int, help="Epochs to train [default: 50; on --resume, the run's own].")
+@click.option("--epochs", default=None, type=int, help="Epochs to train [default: 50; on --resume, the run's own; more extends it, and the "
+                   "extra epochs train at the end of its learning-rate schedule, 1% of its peak rate].")
 @click.option("--batch-size", default="8", show_default=True,
               help="Images per device and step, or 'auto' for the largest that fits in memory.")
 @click.option("--lr", "learning_rate", default=1e-3, show_default=True, help="Peak learning rate (cosine schedule).")
