@@ -84,14 +84,15 @@ def weights_digest(model) -> str:
     return digest.hexdigest()
 
 
-def fit_multi_worker(model, strategy, train_epoch, val_ds, epochs: int, initial_epoch: int, callback, verbose: int = 0):
+def fit_multi_worker(model, strategy, train_ds, steps: int, val_ds, epochs: int, initial_epoch: int, callback,
+                     verbose: int = 0):
     """A minimal ``fit`` for ``tf.distribute`` strategies.
 
     Keras 3's ``Model.fit`` does not run under MultiWorkerMirroredStrategy (keras-team/keras
     issue 20585), so multi-worker training steps through the strategy directly: each replica
     computes the loss on its shard, gradients are all-reduced by the Keras optimizer, and the
     same callback as single-device training keeps the run folder (on the chief only).
-    ``train_epoch(epoch)`` is that epoch's training dataset.
+    ``train_ds`` holds the epochs left back to back, ``steps`` batches each, as for ``fit``.
     """
     import tensorflow as tf
 
@@ -113,8 +114,9 @@ def fit_multi_worker(model, strategy, train_epoch, val_ds, epochs: int, initial_
         return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
 
     callback.set_model(model)
+    batches = iter(strategy.experimental_distribute_dataset(train_ds))
     for epoch in range(initial_epoch, epochs):
-        losses = [float(train_step(batch)) for batch in strategy.experimental_distribute_dataset(train_epoch(epoch))]
+        losses = [float(train_step(next(batches))) for _ in range(steps)]
         logs = {"loss": sum(losses) / max(1, len(losses))}
         logs.update(_validate(model, loss_fn, val_ds))
         if verbose:

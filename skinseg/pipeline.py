@@ -185,10 +185,11 @@ def make_dataset(images: np.ndarray, masks: np.ndarray, batch_size: int, augment
 
     def one_epoch(epoch):
         epoch_key = tf.stack([tf.constant(seed, tf.int64), epoch])
-        order = tf.range(count, dtype=tf.int64)
         if shuffle:
-            order = tf.argsort(tf.random.stateless_uniform((count,), seed=key(epoch_key, 0, 0)), stable=True)
-            order = tf.cast(order, tf.int64)
+            draws = tf.random.stateless_uniform((count,), seed=key(epoch_key, 0, 0))
+            order = tf.cast(tf.argsort(draws, stable=True), tf.int64)
+        else:
+            order = tf.range(count, dtype=tf.int64)
         positions = tf.data.Dataset.from_tensor_slices(order).enumerate()
         return positions.map(lambda position, index: example(epoch_key, position, index),
                              num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).batch(batch_size)

@@ -406,13 +406,12 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False, verbos
     batch_size = config.batch_size * placement.replicas  # --batch-size is per device
     initial_epoch = _read_state(out).get("epochs_done", 0) if resuming else 0
 
-    def train_epochs(first: int, stop: int):
-        return make_dataset(train_x, train_y, batch_size, augment=config.augment, shuffle=True,
+    # The epochs left, back to back: both loops read it on across epochs, `steps` batches each.
+    train_ds = make_dataset(train_x, train_y, batch_size, augment=config.augment, shuffle=True,
                             seed=config.seed, min_scale=config.min_scale, aspect=config.aspect,
                             mosaic=config.mosaic, mosaic_grid=config.mosaic_grid,
                             camera=Camera(config.exposure, config.white_balance, config.grayscale),
-                            epochs=(first, stop))
-
+                            epochs=(initial_epoch, config.epochs))
     val_ds = make_dataset(val_x, val_y, batch_size)
     steps = -(-len(train_x) // batch_size)
 
@@ -438,13 +437,12 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False, verbos
     if placement.strategy is not None:
         from .distributed import fit_multi_worker
 
-        fit_multi_worker(model, placement.strategy, lambda epoch: train_epochs(epoch, epoch + 1), val_ds,
-                         config.epochs, initial_epoch, callback, verbose)
+        fit_multi_worker(model, placement.strategy, train_ds, steps, val_ds, config.epochs, initial_epoch, callback,
+                         verbose)
     else:
         # The average must be in the model before the run folder callback saves it.
         callbacks = ([_ema_callback(resuming)] if config.ema else []) + [callback]
-        # One dataset for the epochs left: with steps_per_epoch, fit reads it on across epochs.
-        model.fit(train_epochs(initial_epoch, config.epochs), validation_data=val_ds, epochs=config.epochs,
+        model.fit(train_ds, validation_data=val_ds, epochs=config.epochs,
                   initial_epoch=initial_epoch, steps_per_epoch=steps, callbacks=callbacks, verbose=verbose,
                   shuffle=False)
     state = _read_state(out) if placement.is_chief else callback.state

@@ -56,17 +56,15 @@ def calibration_set(model_path: Path, img_size: int, samples: int | None = None,
     from tqdm.auto import tqdm
 
     size = (img_size, img_size)
-    arrays, tile_views = [], 0
+    arrays = []
     for sample in tqdm(picked, desc="calibration images", unit="image", disable=not progress):
         rgb = read_image(sample.image)
         arrays.append(preprocess(rgb, size))
         if tiles and worth_tiling(*rgb.shape[:2], size):
-            views = tiles_of(rgb)
-            arrays.extend(preprocess(view, size) for view in views)
-            tile_views += len(views)
+            arrays.extend(preprocess(view, size) for view in tiles_of(rgb))
     info = {"dataset": dataset, "split": split, "samples": len(picked), "names": [s.name for s in picked]}
     if tiles:
-        info["tile_views"] = tile_views
+        info["tile_views"] = len(arrays) - len(picked)
     return arrays, info
 
 
