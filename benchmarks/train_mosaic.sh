@@ -57,6 +57,21 @@
 #       # 512 KB, 5 ms, Edge TPU and parity bounds; test is then read once, for it alone.
 #       # Result (runs/lite-aspect-ft, 27 min): best epoch 12, int8 0.863 in one call and 0.873 tiled: fails; not
 #       # shipped, test not read (docs/model-card.md).
+#   python benchmarks/extra_block_init.py skinseg-lite --out runs/lite-extra-block-init.keras
+#   EPOCHS=12 INIT=runs/lite-extra-block-init.keras OUT=runs/lite-extra-block-ft bash benchmarks/train_mosaic.sh \
+#       --arch-option extra_block=true
+#   INIT=imagenet EPOCHS=36 LR=1e-3 OUT=runs/lite-extra-block-imagenet-e36 bash benchmarks/train_mosaic.sh \
+#       --arch-option extra_block=true
+#       # skinseg-lite with one more inverted residual block at the bottleneck (--arch-option extra_block=true:
+#       # 64 -> 384 -> 64 channels at stride 16, expansion and depthwise layers from MobileNetV2's 11th block,
+#       # starting as the identity; int8 file 511,992 bytes), first as the 12-epoch control's fine-tune from
+#       # skinseg-lite (the init file holds skinseg-lite's weights and the block's ImageNet layers), then as the
+#       # shipped recipe from ImageNet. Their rule, fixed on 2026-12-02 before either trained: of the two, the
+#       # best.keras whose int8 file scores higher on Pratheepan validation in one call replaces skinseg-lite if
+#       # that file gains >= 0.01 Pratheepan validation mIoU2 over skinseg-lite-int8 in one call (0.857, so
+#       # >= 0.867), is not below skinseg-lite-int8 tiled (0.877), loses <= 0.005 F1 on SFA and abdomen
+#       # validation (benchmarks/validation_scores.py --int8, with and without --tiles), and keeps the 512 KB,
+#       # 5 ms, Edge TPU and parity bounds; if only one passes, that one. Test is then read once, for it alone.
 # How the shipped model is chosen among these, fixed before any of them was scored on test: the run
 # whose int8 export scores best on Pratheepan validation (mean per-image mIoU2,
 # benchmarks/validation_scores.py --int8) is fine-tuned once more with Pratheepan in the majority

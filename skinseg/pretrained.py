@@ -71,9 +71,11 @@ def _bn(state: dict, prefix: str, mean_shift: np.ndarray | float = 0.0) -> list[
             state[f"{prefix}.running_mean"] - mean_shift, state[f"{prefix}.running_var"]]
 
 
-def encoder_weights(state: dict[str, np.ndarray]) -> dict[str, list[np.ndarray]]:
-    """Keras layer name -> weights for every pretrained layer of ``mobilenet-unet``."""
-    from .architectures.mobilenet_unet import blocks
+def encoder_weights(state: dict[str, np.ndarray], extra_block: bool = False) -> dict[str, list[np.ndarray]]:
+    """Keras layer name -> weights for every pretrained layer of ``mobilenet-unet``; with
+    ``extra_block``, also its expansion and depthwise layers, from MobileNetV2's next block (whose
+    projection, to 96 channels, it does not have)."""
+    from .architectures.mobilenet_unet import EXTRA_BLOCK, blocks
 
     # Fold (x/255 - mean) / std into the stem: the model feeds x/255, so scale the kernel by
     # 1/std per input channel and move the constant -sum(w * mean/std) into batch norm's mean.
@@ -90,14 +92,22 @@ def encoder_weights(state: dict[str, np.ndarray]) -> dict[str, list[np.ndarray]]
             kernel = state[f"{conv}.weight"]
             weights[f"block{i}_{layer}"] = [_depthwise(kernel) if layer == "dw" else _conv(kernel)]
             weights[f"block{i}_{layer}_bn"] = _bn(state, bn)
+    if extra_block:
+        p = f"features.{len(blocks()) + 1}.conv"
+        weights[f"{EXTRA_BLOCK}_expand"] = [_conv(state[f"{p}.0.0.weight"])]
+        weights[f"{EXTRA_BLOCK}_expand_bn"] = _bn(state, f"{p}.0.1")
+        weights[f"{EXTRA_BLOCK}_dw"] = [_depthwise(state[f"{p}.1.0.weight"])]
+        weights[f"{EXTRA_BLOCK}_dw_bn"] = _bn(state, f"{p}.1.1")
     return weights
 
 
 def load_imagenet_encoder(model, path: Path | None = None) -> int:
     """Set the encoder of a ``mobilenet-unet`` model to ImageNet weights from ``path`` (a checked
     ``checkpoint_path()``; found and checked here if not given); returns the layers set."""
-    weights = encoder_weights(read_checkpoint(path or checkpoint_path()))
+    from .architectures.mobilenet_unet import EXTRA_BLOCK
+
     names = {layer.name for layer in model.layers}
+    weights = encoder_weights(read_checkpoint(path or checkpoint_path()), f"{EXTRA_BLOCK}_expand" in names)
     missing = sorted(set(weights) - names)
     if missing:
         raise SkinsegError(f"--init imagenet: the model has no layers {missing[:3]}; it needs --arch mobilenet-unet")

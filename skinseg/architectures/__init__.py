@@ -27,7 +27,7 @@ def check_build_args(arch: str, img_size: int, options: dict, downsamplings: int
                            f"got {img_size}")
 
 
-def batch_norm(name: str, momentum: float = 0.9, epsilon: float = 1e-3):
+def batch_norm(name: str, momentum: float = 0.9, epsilon: float = 1e-3, gamma_initializer: str = "ones"):
     """Batch norm that all-reduces its batch statistics when built under a multi-replica
     ``tf.distribute`` strategy, so every worker keeps the same moving averages.
 
@@ -41,7 +41,8 @@ def batch_norm(name: str, momentum: float = 0.9, epsilon: float = 1e-3):
         import tensorflow as tf
 
         synchronized = tf.distribute.has_strategy() and tf.distribute.get_strategy().num_replicas_in_sync > 1
-    return keras.layers.BatchNormalization(momentum=momentum, epsilon=epsilon, synchronized=synchronized, name=name)
+    return keras.layers.BatchNormalization(momentum=momentum, epsilon=epsilon, synchronized=synchronized,
+                                           gamma_initializer=gamma_initializer, name=name)
 
 
 def conv_bn_relu(x, filters: int, kernel: int = 3, strides: int = 1, name: str = "", relu_max: float | None = None):
