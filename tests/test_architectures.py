@@ -154,3 +154,40 @@ def test_global_context_maps_onto_the_edge_tpu(tmp_path):
                           calib_data_dir=str(__import__("conftest").PRATHEEPAN))
     assert result.report["mapped_percent"] == 100.0
     assert "AVERAGE_POOL_2D" in {row["op"] for row in result.report["ops"]}
+
+
+def test_extra_block_starts_as_the_identity_and_takes_a_model_trained_without_it(tmp_path):
+    from skinseg.training import _load_initial_weights
+
+    plain = create_model("mobilenet-unet", img_size=64, width=0.25, upsample="resize")
+    plain.get_layer("logits").bias.assign([0.3])
+    save_keras_model(plain, tmp_path / "plain.keras")
+    model = create_model("mobilenet-unet", img_size=64, width=0.25, upsample="resize", extra_block=True)
+    # 64 -> 384 -> 64 channels: 52,608 weights and the batch norms'
+    assert model.count_params() - plain.count_params() == 64 * 384 + 9 * 384 + 384 * 64 + 4 * (384 + 384 + 64)
+    _load_initial_weights(model, str(tmp_path / "plain.keras"), "mobilenet-unet")
+    batch = np.random.default_rng(0).uniform(0, 255, (2, 64, 64, 3)).astype("float32")
+    np.testing.assert_allclose(np.asarray(model(batch)), np.asarray(plain(batch)), atol=1e-6)
+    # The block alone, on a bottleneck of unit scale (an untrained encoder's is tiny): the identity
+    # until its projection's scale moves off zero.
+    import keras
+
+    block = keras.Model(model.get_layer("block9_add").output, model.get_layer("block10_add").output)
+    bottleneck = np.random.default_rng(1).normal(0, 1, (2, 4, 4, 64)).astype("float32")
+    np.testing.assert_array_equal(np.asarray(block(bottleneck)), bottleneck)
+    model.get_layer("block10_project_bn").gamma.assign(np.full(64, 0.5, "float32"))
+    assert np.abs(np.asarray(block(bottleneck)) - bottleneck).max() > 1e-2
+    with pytest.raises(SkinsegError, match="extra_block takes true or false, got 1"):
+        create_model("mobilenet-unet", img_size=64, extra_block=1)
+
+
+def test_extra_block_maps_onto_the_edge_tpu(tmp_path):
+    from skinseg.export import export_model
+
+    model = create_model("mobilenet-unet", img_size=64, width=0.5, upsample="resize", extra_block=True)
+    save_keras_model(model, tmp_path / "x.keras")
+    result = export_model(tmp_path / "x.keras", "edgetpu", tmp_path / "x.tflite", calib_samples=2,
+                          calib_data_dir=str(__import__("conftest").PRATHEEPAN))
+    assert result.report["mapped_percent"] == 100.0
+    ops = [row["op"] for row in result.report["ops"]]
+    assert ops.count("ADD") == 7  # the base encoder's six residual adds and the block's

@@ -106,3 +106,17 @@ def test_init_imagenet_needs_mobilenet_unet(tmp_path):
     assert "needs --arch mobilenet-unet" in last_line(result.stderr)
     # The check runs before --force clears the folder.
     assert kept.read_bytes() == b"a finished run"
+
+
+@pytest.mark.slow
+@needs_checkpoint
+def test_imagenet_fills_the_extra_blocks_expansion_and_depthwise_layers():
+    model = create_model("mobilenet-unet", img_size=64, upsample="resize", extra_block=True)
+    assert load_imagenet_encoder(model) == 2 + 2 * sum(3 if e != 1 else 2 for e, _, _ in blocks()) + 4
+    state = read_checkpoint(checkpoint_path())
+    np.testing.assert_array_equal(model.get_layer("block10_expand").get_weights()[0],
+                                  state["features.11.conv.0.0.weight"].transpose(2, 3, 1, 0))
+    np.testing.assert_array_equal(model.get_layer("block10_dw").get_weights()[0],
+                                  state["features.11.conv.1.0.weight"].transpose(2, 3, 0, 1))
+    # Its projection (to 64 channels, not MobileNetV2's 96) is its own, and starts the block as the identity.
+    assert not model.get_layer("block10_project_bn").get_weights()[0].any()

@@ -14,7 +14,7 @@ onto the Edge TPU; ReLU6 everywhere keeps activations in a range int8 represents
 
 from __future__ import annotations
 
-from ..errors import require
+from ..errors import SkinsegError, require
 from ..hookspecs import hookimpl
 from . import batch_norm, check_build_args
 from .edge_unet import check_context, decode, global_context
