@@ -13,7 +13,6 @@ random input before it writes anything.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
@@ -29,15 +28,19 @@ def main() -> None:
     from skinseg.keras_io import load_keras_model, save_keras_model
     from skinseg.models import resolve_model
     from skinseg.pretrained import load_imagenet_encoder
+    from skinseg.training import _load_initial_weights
 
     source_path = resolve_model(args.model)
     source = load_keras_model(source_path)
-    options = _arch_options(source_path)
-    model = create_model("mobilenet-unet", img_size=source.input_shape[1], **options, extra_block=True)
+    width, options = _build_options(source_path)
+    import keras
+
+    keras.utils.set_random_seed(0)  # the block's projection kernel is drawn fresh: the same file every time
+    model = create_model("mobilenet-unet", img_size=source.input_shape[1], width=width,
+                         **{**options, "extra_block": True})
     load_imagenet_encoder(model)
-    for layer in source.layers:
-        if layer.weights:
-            model.get_layer(layer.name).set_weights(layer.get_weights())
+    # The trained layers by name, as `skinseg train --init` sets them, with its checks.
+    _load_initial_weights(model, str(source_path), "mobilenet-unet")
     image = np.random.default_rng(0).uniform(0, 255, (1, *source.input_shape[1:])).astype("float32")
     difference = float(np.abs(np.asarray(model(image)) - np.asarray(source(image))).max())
     if difference > 1e-5:
@@ -47,19 +50,16 @@ def main() -> None:
           f"max output difference {difference:.1g}")
 
 
-def _arch_options(path: Path) -> dict:
-    """The architecture options the model was trained with, from its run's config.json or its
-    shipped entry."""
+def _build_options(path: Path) -> tuple[float, dict]:
+    """The decoder width and architecture options the model was built with, from its run's
+    config.json or its shipped entry."""
+    from skinseg.export.metadata import run_config
     from skinseg.models import shipped_models
 
-    config = path.parent / "config.json"
-    if config.is_file():
-        return json.loads(config.read_text()).get("arch_options", {})
-    for entry in shipped_models().values():
-        if entry["path"] == path:
-            return entry.get("arch_options", {})
-    raise SystemExit(f"{path}: no config.json beside it and not a shipped model; its --arch-option values are unknown")
-
+    entry = run_config(path) or next((e for e in shipped_models().values() if e["path"] == path), None)
+    if entry is None:
+        raise SystemExit(f"{path}: no config.json beside it and not a shipped model; its --arch-option values are unknown")
+    return entry.get("width", 1.0), entry.get("arch_options", {})
 
 if __name__ == "__main__":
     main()

@@ -82,22 +82,20 @@ def encoder_weights(state: dict[str, np.ndarray], extra_block: bool = False) -> 
     stem = _conv(state["features.0.0.weight"]) / STD[None, None, :, None]
     shift = -(stem * MEAN[None, None, :, None]).sum(axis=(0, 1, 2))
     weights = {"stem": [stem], "stem_bn": _bn(state, "features.0.1", shift)}
-    for i, (expansion, _, _) in enumerate(blocks()):
-        layers = ["expand", "dw", "project"] if expansion != 1 else ["dw", "project"]
+    # (Keras block name, torch block index, its layers); the extra block has no projection of torchvision's.
+    named = [(f"block{i}", i, ["expand", "dw", "project"] if expansion != 1 else ["dw", "project"])
+             for i, (expansion, _, _) in enumerate(blocks())]
+    if extra_block:
+        named.append((EXTRA_BLOCK, len(blocks()), ["expand", "dw"]))
+    for name, i, layers in named:
         p = f"features.{i + 1}.conv"
-        torch_names = ([f"{p}.0.0", f"{p}.0.1", f"{p}.1.0", f"{p}.1.1", f"{p}.2", f"{p}.3"] if expansion != 1
+        torch_names = ([f"{p}.0.0", f"{p}.0.1", f"{p}.1.0", f"{p}.1.1", f"{p}.2", f"{p}.3"] if "expand" in layers
                        else [f"{p}.0.0", f"{p}.0.1", f"{p}.1", f"{p}.2"])
         for j, layer in enumerate(layers):
             conv, bn = torch_names[2 * j], torch_names[2 * j + 1]
             kernel = state[f"{conv}.weight"]
-            weights[f"block{i}_{layer}"] = [_depthwise(kernel) if layer == "dw" else _conv(kernel)]
-            weights[f"block{i}_{layer}_bn"] = _bn(state, bn)
-    if extra_block:
-        p = f"features.{len(blocks()) + 1}.conv"
-        weights[f"{EXTRA_BLOCK}_expand"] = [_conv(state[f"{p}.0.0.weight"])]
-        weights[f"{EXTRA_BLOCK}_expand_bn"] = _bn(state, f"{p}.0.1")
-        weights[f"{EXTRA_BLOCK}_dw"] = [_depthwise(state[f"{p}.1.0.weight"])]
-        weights[f"{EXTRA_BLOCK}_dw_bn"] = _bn(state, f"{p}.1.1")
+            weights[f"{name}_{layer}"] = [_depthwise(kernel) if layer == "dw" else _conv(kernel)]
+            weights[f"{name}_{layer}_bn"] = _bn(state, bn)
     return weights
 
 

@@ -145,17 +145,6 @@ def test_global_context_starts_at_zero_and_takes_a_model_trained_without_it(name
         create_model(name, img_size=64, context="no")
 
 
-def test_global_context_maps_onto_the_edge_tpu(tmp_path):
-    from skinseg.export import export_model
-
-    model = create_model("mobilenet-unet", img_size=64, width=0.5, upsample="resize", context=True)
-    save_keras_model(model, tmp_path / "c.keras")
-    result = export_model(tmp_path / "c.keras", "edgetpu", tmp_path / "c.tflite", calib_samples=2,
-                          calib_data_dir=str(__import__("conftest").PRATHEEPAN))
-    assert result.report["mapped_percent"] == 100.0
-    assert "AVERAGE_POOL_2D" in {row["op"] for row in result.report["ops"]}
-
-
 def test_extra_block_starts_as_the_identity_and_takes_a_model_trained_without_it(tmp_path):
     from skinseg.training import _load_initial_weights
 
@@ -181,13 +170,15 @@ def test_extra_block_starts_as_the_identity_and_takes_a_model_trained_without_it
         create_model("mobilenet-unet", img_size=64, extra_block=1)
 
 
-def test_extra_block_maps_onto_the_edge_tpu(tmp_path):
+
+# A global-context branch adds one AVERAGE_POOL_2D; the extra block one ADD to the encoder's six.
+@pytest.mark.parametrize("option, op, count", [("context", "AVERAGE_POOL_2D", 1), ("extra_block", "ADD", 7)])
+def test_added_layers_map_onto_the_edge_tpu(option, op, count, tmp_path):
     from skinseg.export import export_model
 
-    model = create_model("mobilenet-unet", img_size=64, width=0.5, upsample="resize", extra_block=True)
-    save_keras_model(model, tmp_path / "x.keras")
-    result = export_model(tmp_path / "x.keras", "edgetpu", tmp_path / "x.tflite", calib_samples=2,
+    model = create_model("mobilenet-unet", img_size=64, width=0.5, upsample="resize", **{option: True})
+    save_keras_model(model, tmp_path / "m.keras")
+    result = export_model(tmp_path / "m.keras", "edgetpu", tmp_path / "m.tflite", calib_samples=2,
                           calib_data_dir=str(__import__("conftest").PRATHEEPAN))
     assert result.report["mapped_percent"] == 100.0
-    ops = [row["op"] for row in result.report["ops"]]
-    assert ops.count("ADD") == 7  # the base encoder's six residual adds and the block's
+    assert [row["op"] for row in result.report["ops"]].count(op) == count

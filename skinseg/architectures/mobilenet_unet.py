@@ -23,7 +23,7 @@ STEM = 32
 # MobileNetV2's inverted residual stages up to stride 16: (expansion, channels, blocks, stride).
 STAGES = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2))
 SKIP_BLOCKS = (0, 2, 5)  # block outputs at 1/2, 1/4, 1/8 of the input
-EXTRA_BLOCK = "block10"  # the name of ``extra_block``'s layers, MobileNetV2's 11th block
+EXTRA_BLOCK = f"block{sum(n for _, _, n, _ in STAGES)}"  # ``extra_block``'s layers, after the base blocks
 DECODER = (64, 32, 24)  # at width 1.0, from 1/16 up to 1/2
 BN_EPSILON = 1e-5  # as the pretrained weights were trained
 
