@@ -92,6 +92,9 @@ def _inference(result: dict) -> str:
 @click.option("--batch-size", default="8", show_default=True,
               help="Images per device and step, or 'auto' for the largest that fits in memory.")
 @click.option("--lr", "learning_rate", default=1e-3, show_default=True, help="Peak learning rate (cosine schedule).")
+@click.option("--weight-decay", default=1e-4, show_default=True, type=click.FloatRange(0.0, 1.0, max_open=True),
+              help="AdamW's decoupled weight decay: each step shrinks every weight by learning rate x this "
+                   "(0.01-0.1 regularises a long run on little data; the default barely does).")
 @click.option("--ema", default=0.0, show_default=True, type=click.FloatRange(0.0, 1.0, max_open=True),
               help="Keep an exponential moving average of the weights with this momentum (e.g. 0.998); the "
                    "average is what is validated and saved. 0 turns it off.")
@@ -142,7 +145,7 @@ def _inference(result: dict) -> str:
 @click.option("--force", is_flag=True, help="Overwrite an existing run folder.")
 @click.option("--quiet", is_flag=True, help="No per-epoch progress.")
 def train(datasets, data_dir, split, subset, split_ratios, split_seed, arch, width, img_size, arch_options, epochs, batch_size,
-          learning_rate, ema, loss, no_augment, min_scale, aspect, mosaic, mosaic_grid, exposure, white_balance, grayscale, seed,
+          learning_rate, weight_decay, ema, loss, no_augment, min_scale, aspect, mosaic, mosaic_grid, exposure, white_balance, grayscale, seed,
           precision, backend, limit, oversample, select_on, train_on_val, init, teachers, distill_weight, distributed,
           out, resume, force, quiet):
     """Train a model; the run folder gets best.keras, last.keras, metrics.csv and curves.png."""
@@ -170,7 +173,8 @@ def train(datasets, data_dir, split, subset, split_ratios, split_seed, arch, wid
             raise SkinsegError(f"--oversample takes NAME=K with K a positive number, got {item!r}")
     config = TrainConfig(out=out, datasets=list(datasets), data_dir=data_dir, split=split, subset=subset,
                          split_ratios=ratios, split_seed=split_seed, arch=arch, width=width, img_size=img_size,
-                         epochs=epochs or (0 if resume else 50), batch_size=batch_size, learning_rate=learning_rate, ema=ema, loss=loss,
+                         epochs=epochs or (0 if resume else 50), batch_size=batch_size, learning_rate=learning_rate, weight_decay=weight_decay,
+                         ema=ema, loss=loss,
                          augment=not no_augment, min_scale=min_scale, aspect=aspect, mosaic=mosaic, mosaic_grid=mosaic_grid,
                          exposure=exposure, white_balance=white_balance, grayscale=grayscale,
                          seed=seed, precision=precision, limit=limit,

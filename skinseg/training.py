@@ -201,6 +201,9 @@ def _check_choices(config: TrainConfig) -> None:
                            "the share goes from 0 to 1 and the grid from 2 to 4")
     if not 1 <= config.aspect <= 3:
         raise SkinsegError(f"--aspect {config.aspect}: give the largest change of a crop's width over height, from 1 to 3")
+    if not 0 <= config.weight_decay < 1:
+        raise SkinsegError(f"--weight-decay {config.weight_decay}: give AdamW's decay per unit of learning rate, "
+                           "from 0 up to but not including 1 (e.g. 0.05)")
     if not 0 <= config.ema < 1:
         raise SkinsegError(f"--ema {config.ema}: give the average's momentum, from 0 (off) up to but not including 1")
     if config.teachers and not 0 < config.distill_weight <= 1:

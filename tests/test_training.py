@@ -229,6 +229,28 @@ def test_ema_validates_and_saves_the_average_and_resumes(tmp_path):
     assert refused.returncode == 2 and "--ema" in refused.stderr and not (tmp_path / "o").exists()
 
 
+def test_weight_decay_reaches_the_optimizer_and_shrinks_the_weights(tmp_path):
+    import numpy as np
+
+    light = train(_config(tmp_path / "light", epochs=2), verbose=0)
+    heavy = run_cli("train", "--data-dir", PRATHEEPAN, "--width", "0.125", "--img-size", "32", "--epochs", "2",
+                    "--batch-size", "4", "--limit", "4", "--seed", "3", "--weight-decay", "0.5", "--quiet",
+                    "--out", tmp_path / "heavy", check=True)
+    assert "best val IoU" in heavy.stdout
+    saved = load_keras_model(tmp_path / "heavy" / "last.keras", compile=True)
+    assert saved.optimizer.weight_decay == pytest.approx(0.5)
+    assert json.loads((tmp_path / "heavy" / "config.json").read_text())["config"]["weight_decay"] == 0.5
+    # The same seed draws the same batches and starting kernels; only the decay differs.
+    kernels = [(a, b) for a, b in zip(load_keras_model(light.run_dir / "last.keras").trainable_weights,
+                                      saved.trainable_weights) if "kernel" in a.path]
+    assert kernels and all(np.linalg.norm(b.numpy()) < np.linalg.norm(a.numpy()) for a, b in kernels)
+
+    with pytest.raises(SkinsegError, match="--weight-decay -0.1: give AdamW's decay"):
+        train(_config(tmp_path / "bad", weight_decay=-0.1), verbose=0)
+    refused = run_cli("train", "--weight-decay", "1", "--out", tmp_path / "o")
+    assert refused.returncode == 2 and "--weight-decay" in refused.stderr and not (tmp_path / "o").exists()
+
+
 def test_an_interrupted_run_resumes_to_the_weights_it_would_have_had(tmp_path, monkeypatch):
     import numpy as np
 
