@@ -21,11 +21,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from record_refine import paired_gain  # noqa: E402
 from validation_sets import add_also_option, validation_datasets  # noqa: E402
 
 DEFAULT = 0.5
@@ -39,10 +39,7 @@ def threshold_list(text: str) -> list[float]:
 def verdict(scores: dict, reference: str) -> dict:
     """The rule above, applied to {threshold: {dataset label: scores}}; ``reference`` labels Pratheepan."""
     best = max(scores, key=lambda t: scores[t][reference]["miou2"])
-    gains = [b - a for a, b in zip(scores[DEFAULT][reference]["per_image_miou2"],
-                                   scores[best][reference]["per_image_miou2"], strict=True)]
-    gain = statistics.mean(gains)
-    error = statistics.stdev(gains) / len(gains) ** 0.5
+    gain, error = paired_gain(scores[DEFAULT][reference], scores[best][reference])
     f1_losses = {label: scores[DEFAULT][label]["f1"] - scores[best][label]["f1"]
                  for label in scores[DEFAULT] if label != reference}
     met = (best != DEFAULT and gain >= MIN_GAIN and gain >= MIN_STANDARD_ERRORS * error
