@@ -88,6 +88,19 @@
 #       # Result (72 min on the 2-core EPYC): best epoch 20, int8 0.852 in one call and 0.860 tiled on Pratheepan
 #       # validation, abdomen F1 0.951 (0.962): fails; not shipped, test not read
 #       # (benchmarks/results/weight_decay_validation.json, docs/model-card.md).
+#   INIT=imagenet EPOCHS=36 LR=1e-3 OUT=runs/lite-select-image-miou2-e36 bash benchmarks/train_mosaic.sh \
+#       --select-metric image-miou2
+#       # the shipped recipe, seed and data unchanged, with best.keras picked by the mean of each Pratheepan
+#       # validation photo's two-class IoU (the target's measure) instead of skin IoU pooled over the 16 photos'
+#       # pixels, where the few photos with most skin outweigh the rest. The seed fixes the batches, so the run
+#       # should retrace skinseg-lite's epochs (best by pooled IoU: epoch 28, 0.796) and differ only in which epoch
+#       # it keeps. The kept epoch's validation score is raised by choosing it on that score, so this rule is
+#       # easier to pass than for the earlier candidates; it is kept the same so that they stay comparable. Its
+#       # rule, fixed on 2026-12-06 before it trained: best.keras replaces skinseg-lite if its int8 file gains
+#       # >= 0.01 Pratheepan validation mIoU2 over skinseg-lite-int8 in one call (0.857, so >= 0.867), is not
+#       # below skinseg-lite-int8 tiled (0.877), loses <= 0.005 F1 on SFA and abdomen validation
+#       # (benchmarks/validation_scores.py --int8, with and without --tiles), and keeps the 512 KB, 5 ms, Edge TPU
+#       # and parity bounds; test is then read once, for it alone.
 # How the shipped model is chosen among these, fixed before any of them was scored on test: the run
 # whose int8 export scores best on Pratheepan validation (mean per-image mIoU2,
 # benchmarks/validation_scores.py --int8) is fine-tuned once more with Pratheepan in the majority

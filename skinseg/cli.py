@@ -127,6 +127,9 @@ def _inference(result: dict) -> str:
               help="NAME=K: repeat a dataset's training images K times (a fraction such as 0.5 keeps a seeded part).")
 @click.option("--select-on", multiple=True,
               help="Dataset whose validation split picks best.keras; repeatable [default: every dataset].")
+@click.option("--select-metric", type=click.Choice(["iou", "image-miou2"]), default="iou", show_default=True,
+              help="What picks best.keras: skin IoU pooled over the validation pixels, or the mean of each "
+                   "validation photo's two-class IoU (the measure the Pratheepan baseline reports).")
 @click.option("--train-on-val", multiple=True,
               help="Dataset whose validation split joins its training split, for a final refit with a recipe "
                    "already chosen on it (take last.keras); repeatable. Its test split stays unseen.")
@@ -146,8 +149,8 @@ def _inference(result: dict) -> str:
 @click.option("--quiet", is_flag=True, help="No per-epoch progress.")
 def train(datasets, data_dir, split, subset, split_ratios, split_seed, arch, width, img_size, arch_options, epochs, batch_size,
           learning_rate, weight_decay, ema, loss, no_augment, min_scale, aspect, mosaic, mosaic_grid, exposure, white_balance, grayscale, seed,
-          precision, backend, limit, oversample, select_on, train_on_val, init, teachers, distill_weight, distributed,
-          out, resume, force, quiet):
+          precision, backend, limit, oversample, select_on, select_metric, train_on_val, init, teachers, distill_weight,
+          distributed, out, resume, force, quiet):
     """Train a model; the run folder gets best.keras, last.keras, metrics.csv and curves.png."""
     from .backend import use_backend
 
@@ -178,14 +181,15 @@ def train(datasets, data_dir, split, subset, split_ratios, split_seed, arch, wid
                          augment=not no_augment, min_scale=min_scale, aspect=aspect, mosaic=mosaic, mosaic_grid=mosaic_grid,
                          exposure=exposure, white_balance=white_balance, grayscale=grayscale,
                          seed=seed, precision=precision, limit=limit,
-                         oversample=repeats, select_on=list(select_on), train_on_val=list(train_on_val),
+                         oversample=repeats, select_on=list(select_on), select_metric=select_metric,
+                         train_on_val=list(train_on_val),
                          init=init, teachers=list(teachers),
                          distill_weight=distill_weight, distributed=distributed,
                          arch_options=_key_values("--arch-option", arch_options))
     verbose = 0 if quiet else (1 if sys.stdout.isatty() else 2)
     result = run_training(config, resume=resume, force=force, verbose=verbose)
     click.echo(f"trained {result.epochs_done} epochs on {result.train_samples} images ({result.placement}); best val "
-               f"IoU {result.best_val_iou:.4f} at epoch {result.best_epoch}; run folder {result.run_dir}")
+               f"{result.select_metric} {result.best_score:.4f} at epoch {result.best_epoch}; run folder {result.run_dir}")
     click.echo(f"weights sha256 {result.weights_sha256}")
 
 

@@ -1,7 +1,7 @@
 """Training a skin model into a run folder that can be resumed, reproduced and exported.
 
-A run folder holds ``config.json`` (the resolved configuration), ``best.keras`` (best validation
-IoU), ``last.keras`` (for ``--resume``), ``metrics.csv``, ``curves.png`` and ``state.json``.
+A run folder holds ``config.json`` (the resolved configuration), ``best.keras`` (the epoch with
+the best validation score, :data:`SELECT_METRICS`), ``last.keras`` (for ``--resume``), ``metrics.csv``, ``curves.png`` and ``state.json``.
 Every file is written atomically, so an interrupted run resumes from its last finished epoch.
 """
 
@@ -23,6 +23,11 @@ from .errors import SkinsegError, require
 from .files import atomic_write_bytes, atomic_write_json, atomic_write_text
 
 RUN_FILES = ("config.json", "best.keras", "last.keras", "metrics.csv", "curves.png", "state.json")
+
+# What picks best.keras, and the metrics.csv column it is read from. "iou" pools every validation
+# pixel, so photos with much skin weigh most; "image-miou2" is the mean over validation photos of
+# each photo's two-class IoU at the input size: the measure the Pratheepan baseline reports.
+SELECT_METRICS = {"iou": "val_iou", "image-miou2": "val_image_miou2"}
 
 
 @dataclass
@@ -60,6 +65,7 @@ class TrainConfig:
     limit: int | None = None  # use only the first N samples of each split (smoke tests)
     oversample: dict = field(default_factory=dict)  # dataset name -> repeats of its training samples
     select_on: list[str] = field(default_factory=list)  # datasets whose val split picks best.keras (all if empty)
+    select_metric: str = "iou"  # the validation score that picks best.keras (SELECT_METRICS)
     train_on_val: list[str] = field(default_factory=list)  # datasets whose val split joins training (a final refit)
     init: str | None = None  # .keras file or shipped model whose weights start the run, or "imagenet"
     teachers: list[str] = field(default_factory=list)  # models whose soft maps join the targets (distillation)
@@ -73,7 +79,8 @@ class TrainResult:
     run_dir: Path
     epochs_done: int
     best_epoch: int
-    best_val_iou: float
+    best_score: float  # the best epoch's validation score, by config.select_metric
+    select_metric: str
     train_samples: int
     val_samples: int
     weights_sha256: str = ""
@@ -204,6 +211,8 @@ def _check_choices(config: TrainConfig) -> None:
     if not 0 <= config.weight_decay < 1:
         raise SkinsegError(f"--weight-decay {config.weight_decay}: give AdamW's decay per unit of learning rate, "
                            "from 0 up to but not including 1 (e.g. 0.05)")
+    if config.select_metric not in SELECT_METRICS:
+        raise SkinsegError(f"unknown --select-metric {config.select_metric!r}; available: {', '.join(SELECT_METRICS)}")
     if not 0 <= config.ema < 1:
         raise SkinsegError(f"--ema {config.ema}: give the average's momentum, from 0 (off) up to but not including 1")
     if config.teachers and not 0 < config.distill_weight <= 1:
@@ -294,10 +303,23 @@ def plot_curves(rows: list[dict], path: Path) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
-def _run_folder_callback(out: Path, is_chief: bool = True):
-    """The callback that keeps the run folder; on other workers it only tracks metrics."""
+def image_miou2(model, images, masks, batch_size: int) -> float:
+    """Mean over photos of each photo's two-class IoU, predicted and scored at the input size."""
+    import numpy as np
+
+    from .metrics import confusion, scores
+
+    skin = model.predict(images.astype(np.float32), batch_size=batch_size, verbose=0)[..., 0] >= 0.5
+    return float(np.mean([scores(confusion(p, t[..., 0] > 0))["miou2"] for p, t in zip(skin, masks)]))
+
+
+def _run_folder_callback(out: Path, is_chief: bool = True, select_metric: str = "iou", val=None):
+    """The callback that keeps the run folder; on other workers it only tracks metrics. ``val``
+    (images, masks, batch size) is what the per-photo selection metric predicts on."""
     keras = require("keras", "train")
     from .keras_io import save_keras_model
+
+    column = SELECT_METRICS[select_metric]
 
     class RunFolder(keras.callbacks.Callback):
         """Writes metrics.csv, last.keras, best.keras, curves.png and state.json after every epoch."""
@@ -312,6 +334,8 @@ def _run_folder_callback(out: Path, is_chief: bool = True):
 
         def on_epoch_end(self, epoch, logs=None):
             logs = dict(logs or {})
+            if select_metric == "image-miou2":
+                logs[column] = image_miou2(self.model, *val)
             lr = self.model.optimizer.learning_rate
             row = {"epoch": epoch + 1, **{k: float(v) for k, v in sorted(logs.items())},
                    "lr": float(lr.numpy() if hasattr(lr, "numpy") else lr)}
@@ -323,10 +347,10 @@ def _run_folder_callback(out: Path, is_chief: bool = True):
             writer.writeheader()
             writer.writerows({k: r.get(k, "") for k in row} for r in self.rows)
             atomic_write_text(out / "metrics.csv", text.getvalue())
-            val_iou = row.get("val_iou", float("nan"))
-            if val_iou > self.state.get("best_val_iou", -1.0):
+            score = row.get(column, float("nan"))
+            if score > self.state.get(f"best_{column}", -1.0):
                 save_keras_model(self.model, out / "best.keras")
-                self.state.update(best_val_iou=val_iou, best_epoch=epoch + 1)
+                self.state.update({f"best_{column}": score, "best_epoch": epoch + 1})
             save_keras_model(self.model, out / "last.keras")
             self.state.update(epochs_done=epoch + 1, finished=False)
             atomic_write_json(out / "state.json", self.state)
@@ -339,6 +363,10 @@ def _check_placement(config: TrainConfig, placement) -> None:
     if config.ema and placement.strategy is not None:
         # The multi-worker loop does not call the callbacks that swap the average in for validation.
         raise SkinsegError("--ema is not available for multi-worker training (TF_CONFIG); leave it out there")
+    if config.select_metric != "iou" and placement.strategy is not None:
+        # Every worker would have to join the prediction that scores each photo; the loop validates pooled.
+        raise SkinsegError(f"--select-metric {config.select_metric} is not available for multi-worker training "
+                           "(TF_CONFIG); use --select-metric iou there")
 
 
 def _ema_callback(resuming: bool):
@@ -357,7 +385,7 @@ def _ema_callback(resuming: bool):
 
 
 def train(config: TrainConfig, resume: bool = False, force: bool = False, verbose: int = 1) -> TrainResult:
-    """Train ``config.arch`` on the datasets' train splits, selecting on validation IoU."""
+    """Train ``config.arch`` on the datasets' train splits, selecting on a validation score."""
     keras = require("keras", "train")
     from .distillation import blend_targets, open_teachers, teacher_probabilities
     from .distributed import plan, weights_digest
@@ -436,7 +464,8 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False, verbos
             "parameters": int(model.count_params()),
             "placement": placement.description,
         })
-    callback = _run_folder_callback(out, is_chief=placement.is_chief)
+    callback = _run_folder_callback(out, is_chief=placement.is_chief, select_metric=config.select_metric,
+                                    val=(val_x, val_y, batch_size))
     if placement.strategy is not None:
         from .distributed import fit_multi_worker
 
@@ -453,6 +482,8 @@ def train(config: TrainConfig, resume: bool = False, force: bool = False, verbos
         state["finished"] = state.get("epochs_done", 0) >= config.epochs
         atomic_write_json(out / "state.json", state)
     return TrainResult(run_dir=out, epochs_done=state.get("epochs_done", len(callback.rows)),
-                       best_epoch=state.get("best_epoch", 0), best_val_iou=state.get("best_val_iou", float("nan")),
+                       best_epoch=state.get("best_epoch", 0),
+                       best_score=state.get(f"best_{SELECT_METRICS[config.select_metric]}", float("nan")),
+                       select_metric=config.select_metric,
                        train_samples=len(train_samples), val_samples=len(val_samples),
                        weights_sha256=weights_digest(model), placement=placement.description)

@@ -236,7 +236,7 @@ def test_weight_decay_reaches_the_optimizer_and_shrinks_the_weights(tmp_path):
     heavy = run_cli("train", "--data-dir", PRATHEEPAN, "--width", "0.125", "--img-size", "32", "--epochs", "2",
                     "--batch-size", "4", "--limit", "4", "--seed", "3", "--weight-decay", "0.5", "--quiet",
                     "--out", tmp_path / "heavy", check=True)
-    assert "best val IoU" in heavy.stdout
+    assert "best val iou" in heavy.stdout
     saved = load_keras_model(tmp_path / "heavy" / "last.keras", compile=True)
     assert saved.optimizer.weight_decay == pytest.approx(0.5)
     assert json.loads((tmp_path / "heavy" / "config.json").read_text())["config"]["weight_decay"] == 0.5
@@ -256,8 +256,8 @@ def test_an_interrupted_run_resumes_to_the_weights_it_would_have_had(tmp_path, m
 
     from skinseg import training
 
-    def interrupted_after_epoch_one(out, is_chief):
-        callback = real(out, is_chief)
+    def interrupted_after_epoch_one(out, is_chief, **options):
+        callback = real(out, is_chief, **options)
         saved = callback.on_epoch_end
 
         def on_epoch_end(epoch, logs=None):
@@ -282,6 +282,33 @@ def test_an_interrupted_run_resumes_to_the_weights_it_would_have_had(tmp_path, m
         a = load_keras_model(whole.run_dir / name).get_weights()
         b = load_keras_model(tmp_path / "cut" / name).get_weights()
         assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True)), name
+
+
+def test_selecting_on_each_photos_miou2_picks_the_epoch_that_scores_best_per_photo(tmp_path):
+    import numpy as np
+
+    from skinseg.metrics import confusion, summarise
+    from skinseg.pipeline import load_arrays
+    from skinseg.training import _train_and_val_samples
+
+    config = _config(tmp_path / "run", epochs=4, limit=6, select_metric="image-miou2")
+    result = train(config, verbose=0)
+    scores = [float(r["val_image_miou2"]) for r in _rows(result.run_dir)]
+    assert result.select_metric == "image-miou2" and result.best_epoch == 1 + int(np.argmax(scores))
+    assert result.best_score == max(scores) == json.loads((result.run_dir / "state.json").read_text())[
+        "best_val_image_miou2"]
+    # Scored again the way `skinseg evaluate` summarises photos, best.keras gives the logged number.
+    _, val = _train_and_val_samples(config)
+    images, masks = load_arrays(val, config.img_size)
+    skin = load_keras_model(result.run_dir / "best.keras").predict(images.astype("float32"), verbose=0)[..., 0] >= 0.5
+    again = summarise([s.image.name for s in val], [confusion(p, m[..., 0] > 0) for p, m in zip(skin, masks)])
+    assert again["per_image_mean"]["miou2"] == pytest.approx(result.best_score, abs=1e-6)
+    assert len(val) == 6 and again["pooled"]["miou2"] != pytest.approx(result.best_score, abs=1e-6)
+
+    with pytest.raises(SkinsegError, match="unknown --select-metric 'dice'; available: iou, image-miou2"):
+        train(_config(tmp_path / "bad", select_metric="dice"), verbose=0)
+    refused = run_cli("train", "--select-metric", "dice", "--out", tmp_path / "o")
+    assert refused.returncode == 2 and "--select-metric" in refused.stderr and not (tmp_path / "o").exists()
 
 
 def test_aspect_is_checked_before_the_run_folder_is_touched(tmp_path):
