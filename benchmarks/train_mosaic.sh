@@ -92,9 +92,10 @@
 #       --select-metric image-miou2
 #       # the shipped recipe, seed and data unchanged, with best.keras picked by the mean of each Pratheepan
 #       # validation photo's two-class IoU (the target's measure) instead of skin IoU pooled over the 16 photos'
-#       # pixels, where the few photos with most skin outweigh the rest. The seed fixes the batches, so the run
-#       # should retrace skinseg-lite's epochs (best by pooled IoU: epoch 28, 0.796) and differ only in which epoch
-#       # it keeps. The kept epoch's validation score is raised by choosing it on that score, so this rule is
+#       # pixels, where the few photos with most skin outweigh the rest. (Correction, made while it trained: it
+#       # does not retrace skinseg-lite's epochs, whose batches came from tf.data's iteration state before the
+#       # pipeline keyed its draws on seed and epoch; like the weight-decay run it trains on other draws of the
+#       # same augmentation. metrics.csv logs pooled IoU too, so which epoch that would have kept is on record.) The kept epoch's validation score is raised by choosing it on that score, so this rule is
 #       # easier to pass than for the earlier candidates; it is kept the same so that they stay comparable. Its
 #       # rule, fixed on 2026-12-06 before it trained: best.keras replaces skinseg-lite if its int8 file gains
 #       # >= 0.01 Pratheepan validation mIoU2 over skinseg-lite-int8 in one call (0.857, so >= 0.867), is not
