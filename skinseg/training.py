@@ -1,7 +1,8 @@
 """Training a skin model into a run folder that can be resumed, reproduced and exported.
 
 A run folder holds ``config.json`` (the resolved configuration), ``best.keras`` (the epoch with
-the best validation score, :data:`SELECT_METRICS`), ``last.keras`` (for ``--resume``), ``metrics.csv``, ``curves.png`` and ``state.json``.
+the best validation score, :data:`SELECT_METRICS`), ``last.keras`` (for ``--resume``),
+``metrics.csv``, ``curves.png`` and ``state.json``.
 Every file is written atomically, so an interrupted run resumes from its last finished epoch.
 """
 
@@ -307,10 +308,11 @@ def image_miou2(model, images, masks, batch_size: int) -> float:
     """Mean over photos of each photo's two-class IoU, predicted and scored at the input size."""
     import numpy as np
 
-    from .metrics import confusion, scores
+    from .metrics import confusion, summarise
 
     skin = model.predict(images.astype(np.float32), batch_size=batch_size, verbose=0)[..., 0] >= 0.5
-    return float(np.mean([scores(confusion(p, t[..., 0] > 0))["miou2"] for p, t in zip(skin, masks)]))
+    confusions = [confusion(p, t[..., 0] > 0) for p, t in zip(skin, masks)]
+    return summarise([str(i) for i in range(len(confusions))], confusions)["per_image_mean"]["miou2"]
 
 
 def _run_folder_callback(out: Path, is_chief: bool = True, select_metric: str = "iou", val=None):
