@@ -9,7 +9,8 @@ Each shipped int8 model (or .tflite file) segments one real Pratheepan photo, re
 kept per photo: "model_ms", the time inside the model calls (1 or 2 invokes, the quantity the
 issue's 5 ms target and latency.py measure), and "photo_ms", the whole Segmenter.predict call
 with its Pillow resizes at the photo's size. --refine adds both with refined edges
-(skinseg/runtime/refine.py), whose filter shows in "photo_ms" only. --reference times the float32
+(skinseg/runtime/refine.py), whose filter shows in "photo_ms" only; --adapt adds the default
+inference (tiles, refine) with colour adaptation (skinseg/runtime/adapt.py) too. --reference times the float32
 reference SegNet's single call in the same rounds (latency.py's file), for the speed-up. Medians per round.
 """
 
@@ -28,10 +29,11 @@ from latency import reference_float32
 PHOTO = Path(__file__).resolve().parents[2] / "shared/datasets/pratheepan/Pratheepan_Dataset/FamilyPhoto/family.jpg"
 
 
-def time_photo(model: str, rgb: np.ndarray, tiles: bool, threads: int, runs: int, refine: bool = False) -> dict:
+def time_photo(model: str, rgb: np.ndarray, tiles: bool, threads: int, runs: int, refine: bool = False,
+               adapt: bool = False) -> dict:
     from skinseg.runtime import Segmenter
 
-    segmenter = Segmenter(model, runtime="litert", num_threads=threads, tiles=tiles, refine=refine)
+    segmenter = Segmenter(model, runtime="litert", num_threads=threads, tiles=tiles, refine=refine, adapt=adapt)
     run, spent = segmenter.model.run, []
 
     def timed(batch):
@@ -61,6 +63,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--refine", action="store_true", help="also time both with refined edges")
+    parser.add_argument("--adapt", action="store_true", help="also time tiles (and --refine) with colour adaptation")
     parser.add_argument("--reference", action="store_true")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
@@ -73,9 +76,11 @@ def main() -> None:
     for _ in range(args.rounds):
         row = {}
         for model in args.models:
-            for tiles, refine in [(False, False), (True, False)] + [(False, True), (True, True)] * args.refine:
-                key = f"{model} tiles={'on' if tiles else 'off'}" + " refine=on" * refine
-                row[key] = time_photo(model, rgb, tiles, args.threads, args.runs, refine)
+            settings = [(False, False, False), (True, False, False)]
+            settings += [(False, False, True), (True, False, True)] * args.refine + [(True, True, args.refine)] * args.adapt
+            for tiles, adapt, refine in settings:
+                key = f"{model} tiles={'on' if tiles else 'off'}" + " adapt=on" * adapt + " refine=on" * refine
+                row[key] = time_photo(model, rgb, tiles, args.threads, args.runs, refine, adapt)
                 print(f"{key}: model {row[key]['model_ms']:.2f} ms, photo {row[key]['photo_ms']:.2f} ms", flush=True)
         if reference:
             row["reference float32"] = latency_ms(reference, args.threads, max(10, args.runs // 10))

@@ -12,7 +12,10 @@ correction) and that file is scored too. The Pratheepan test split is never read
 made on these numbers stays independent of the split the targets are measured on. With --tiles
 each file is scored a second time with tiled inference (skinseg/runtime/tiling.py), keys "..._tiles";
 with --refine also with edges refined (skinseg/runtime/refine.py), keys "..._refine" (and with
---tiles "..._tiles_refine"). Every entry keeps its images' mIoU2 too, for paired comparisons.
+--tiles "..._tiles_refine"); with --adapt also with the photo's own colour model
+(skinseg/runtime/adapt.py), keys "..._adapt" after "_tiles" and before "_refine" (with --tiles and
+--refine it scores only "..._tiles_adapt_refine", the default inference plus adaptation). Every
+entry keeps its images' mIoU2 too, for paired comparisons.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ def main() -> None:
     parser.add_argument("--int8", action="store_true", help="also export and score each model's int8 twin")
     parser.add_argument("--tiles", action="store_true", help="also score each file with tiled inference")
     parser.add_argument("--refine", action="store_true", help="also score each file with refined edges")
+    parser.add_argument("--adapt", action="store_true", help="also score each file with colour adaptation")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
 
@@ -51,12 +55,15 @@ def main() -> None:
                 files["int8"] = export_model(files["float"], "tflite", Path(tmp) / f"{i}_int8.tflite",
                                              quantize="int8").path
             row = {"model": name}
-            settings = [(False, False), (True, False), (False, True), (True, True)]
-            settings = [(t, r) for t, r in settings if (args.tiles or not t) and (args.refine or not r)]
-            for (kind, path), (tiles, refine) in itertools.product(files.items(), settings):
+            settings = [(False, False, False), (True, False, False), (False, False, True), (True, False, True)]
+            settings = [(t, a, r) for t, a, r in settings if (args.tiles or not t) and (args.refine or not r)]
+            if args.adapt:
+                settings.append((args.tiles, True, args.refine))
+            for (kind, path), (tiles, adapt, refine) in itertools.product(files.items(), settings):
                 for dataset, data_dir, label in validation_datasets(args.also):
-                    key = f"{label}_val_{kind}" + "_tiles" * tiles + "_refine" * refine
-                    result = evaluate(path, dataset, split="val", data_dir=data_dir, tiles=tiles, refine=refine)
+                    key = f"{label}_val_{kind}" + "_tiles" * tiles + "_adapt" * adapt + "_refine" * refine
+                    result = evaluate(path, dataset, split="val", data_dir=data_dir, tiles=tiles, adapt=adapt,
+                                      refine=refine)
                     mean = result["per_image_mean"]
                     row[key] = {"miou2": mean["miou2"], "f1": mean["f1"], "iou": mean["iou"],
                                 "per_image_miou2": [image["miou2"] for image in result["per_image"]]}

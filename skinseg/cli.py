@@ -59,6 +59,10 @@ refine_option = click.option(
     "--refine/--no-refine", default=None,
     help="Snap the mask's edges to the photo's with a colour guided filter at the photo's size "
          "[default: the model's].")
+adapt_option = click.option(
+    "--adapt/--no-adapt", default=None,
+    help="Move the skin probability by a colour model of the photo itself, fitted on the pixels the "
+         "model is sure of, before refining edges [default: the model's].")
 monochrome_option = click.option(
     "--monochrome/--no-monochrome", default=None,
     help="Hand black-and-white photos to the model named for them (skinseg-lite's: skinseg-lite-camera, "
@@ -67,8 +71,8 @@ monochrome_option = click.option(
 
 def _inference(result: dict) -> str:
     """', tiled inference, refined edges' for what a result ran with; '' for plain one-call inference."""
-    labels = "".join(label for key, label in (("tiles", ", tiled inference"), ("refine", ", refined edges"))
-                     if result.get(key))
+    labels = "".join(label for key, label in (("tiles", ", tiled inference"), ("adapt", ", colour-adapted"),
+                                              ("refine", ", refined edges")) if result.get(key))
     if result.get("monochrome_photos"):
         labels += f", {result['monochrome_photos']} black-and-white photos by {result['monochrome_model']}"
     return labels
@@ -227,17 +231,18 @@ def _metrics_table(result: dict) -> str:
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the results as JSON.")
 @click.option("--per-image", is_flag=True, help="Print every image's scores.")
 @tiles_option
+@adapt_option
 @refine_option
 @monochrome_option
 @click.option("--quiet", is_flag=True)
-def evaluate(model, dataset, data_dir, split, scheme, subset, runtime, threads, json_path, per_image, tiles, refine,
-             monochrome, quiet):
+def evaluate(model, dataset, data_dir, split, scheme, subset, runtime, threads, json_path, per_image, tiles, adapt,
+             refine, monochrome, quiet):
     """Score a model on a dataset split, at each image's original size."""
     from .evaluation import evaluate as run_evaluation
 
     result = run_evaluation(model, dataset, split, data_dir=data_dir, runtime=runtime, num_threads=threads,
-                            progress=not quiet, tiles=tiles, refine=refine, monochrome=monochrome, scheme=scheme,
-                            subset=subset)
+                            progress=not quiet, tiles=tiles, adapt=adapt, refine=refine, monochrome=monochrome,
+                            scheme=scheme, subset=subset)
     _write_json(json_path, result)
     click.echo(f"{result['images']} images of {dataset}/{split}, runtime {result['runtime']}{_inference(result)}")
     click.echo(_metrics_table(result))
@@ -258,11 +263,12 @@ def evaluate(model, dataset, data_dir, split, scheme, subset, runtime, threads, 
 @click.option("--threads", type=int, default=None)
 @click.option("--threshold", type=float, default=None, help="Skin probability threshold [default: the model's].")
 @tiles_option
+@adapt_option
 @refine_option
 @monochrome_option
 @click.option("--force", is_flag=True, help="Overwrite existing masks in --out.")
 @click.option("--quiet", is_flag=True)
-def predict(model, inputs, out, camera, show, max_frames, overlay, runtime, threads, threshold, tiles, refine,
+def predict(model, inputs, out, camera, show, max_frames, overlay, runtime, threads, threshold, tiles, adapt, refine,
             monochrome, force, quiet):
     """Write a 0/255 skin mask for each image (or each image in each folder), at its original size."""
     from .prediction import predict_files
@@ -274,7 +280,7 @@ def predict(model, inputs, out, camera, show, max_frames, overlay, runtime, thre
         if Path(out).exists() and not force:
             raise SkinsegError(f"{out}: already exists; use --force to overwrite it")
         segmenter = Segmenter(model, runtime=runtime, num_threads=threads, threshold=threshold, tiles=tiles,
-                              refine=refine, monochrome=monochrome)
+                              adapt=adapt, refine=refine, monochrome=monochrome)
         stats = None
         for stats in stream(segmenter, camera, Path(out), show=show, max_frames=max_frames):
             if not quiet and stats["frame"] % 30 == 0:
@@ -287,8 +293,8 @@ def predict(model, inputs, out, camera, show, max_frames, overlay, runtime, thre
         raise SkinsegError("give images or folders to segment, or --camera")
     failures = 0
     for path, target, error in predict_files(model, inputs, out, overlay=overlay, runtime=runtime,
-                                             num_threads=threads, threshold=threshold, tiles=tiles, refine=refine,
-                                             monochrome=monochrome, force=force):
+                                             num_threads=threads, threshold=threshold, tiles=tiles, adapt=adapt,
+                                             refine=refine, monochrome=monochrome, force=force):
         if error:
             failures += 1
             click.echo(f"Error: {error}", err=True)
@@ -311,16 +317,17 @@ def predict(model, inputs, out, camera, show, max_frames, overlay, runtime, thre
 @click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
               help="Write an HTML parity report with the worst images side by side.")
 @tiles_option
+@adapt_option
 @refine_option
 @click.option("--quiet", is_flag=True)
 def verify(reference, candidate, dataset=None, data_dir=None, split="test", max_iou_drop=0.01, runtime=None,
-           threads=None, json_path=None, report_dir=None, tiles=None, refine=None, quiet=False):
+           threads=None, json_path=None, report_dir=None, tiles=None, adapt=None, refine=None, quiet=False):
     """Check that an exported model keeps the reference model's accuracy; exit 1 if it does not."""
     from .verification import verify as run_verify
 
     result = run_verify(reference, candidate, dataset or "pratheepan", split, data_dir=data_dir,
                         max_iou_drop=max_iou_drop, runtime=runtime, num_threads=threads, progress=not quiet,
-                        keep_masks=report_dir is not None, tiles=tiles, refine=refine)
+                        keep_masks=report_dir is not None, tiles=tiles, adapt=adapt, refine=refine)
     if report_dir:
         from .report import write_parity_report
 

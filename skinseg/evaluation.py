@@ -40,14 +40,14 @@ def evaluate_samples(segmenter: Segmenter, samples: Sequence[Sample], progress: 
 def evaluate(model: str | os.PathLike, dataset: str = "pratheepan", split: str = "test",
              data_dir=None, runtime: str | None = None, num_threads: int | None = None,
              progress: bool = False, tiles: bool | None = None, refine: bool | None = None,
-             monochrome=None, **dataset_options) -> dict:
-    """Evaluate a model file (any format) on one split of a dataset; ``tiles``, ``refine`` and
-    ``monochrome`` as in Segmenter."""
+             monochrome=None, adapt: bool | None = None, **dataset_options) -> dict:
+    """Evaluate a model file (any format) on one split of a dataset; ``tiles``, ``adapt``, ``refine``
+    and ``monochrome`` as in Segmenter."""
     samples = load_dataset(dataset, data_dir, **dataset_options).split(split)
-    segmenter = Segmenter(model, runtime=runtime, num_threads=num_threads, tiles=tiles, refine=refine,
+    segmenter = Segmenter(model, runtime=runtime, num_threads=num_threads, tiles=tiles, adapt=adapt, refine=refine,
                           monochrome=monochrome)
     result = evaluate_samples(segmenter, samples, progress)
     result.update(model=str(model), runtime=segmenter.runtime, dataset=dataset, split=split, tiles=segmenter.tiles,
-                  refine=segmenter.refine, monochrome_model=segmenter.monochrome_model,
+                  adapt=segmenter.adapt, refine=segmenter.refine, monochrome_model=segmenter.monochrome_model,
                   monochrome_photos=segmenter.monochrome_photos)
     return result

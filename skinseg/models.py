@@ -34,7 +34,8 @@ def shipped_models() -> dict[str, dict]:
 
 
 def shipped_inference(path: str | os.PathLike) -> dict:
-    """The inference settings (``tiles``, ``refine``, ``threshold``) models.json gives the shipped model at ``path``."""
+    """The inference settings (``tiles``, ``adapt``, ``refine``, ``threshold``) models.json gives the shipped model
+    at ``path``."""
     path = Path(path).resolve()
     for entry in shipped_models().values():
         if entry["path"].resolve() == path:
@@ -44,8 +45,12 @@ def shipped_inference(path: str | os.PathLike) -> dict:
 
 def default_inference_metrics(entry: dict) -> tuple[str, dict]:
     """A shipped entry's inference setting in words and its metrics under it (models.json keeps
-    "metrics" for one call, "metrics_tiled" with tiles and "metrics_refined" with refined edges on top)."""
+    "metrics" for one call, "metrics_tiled" with tiles, "metrics_refined" with refined edges on top and
+    "metrics_adapted" with colour adaptation on top of those)."""
     inference = entry.get("inference", {})
+    if inference.get("adapt") and "metrics_adapted" in entry:
+        steps = [step for step in ("tiles", "adapt", "refine") if inference.get(step)]
+        return "+".join(steps), entry["metrics_adapted"]
     if inference.get("refine") and "metrics_refined" in entry:
         return ("tiles+refine" if inference.get("tiles") else "refine"), entry["metrics_refined"]
     if inference.get("tiles") and "metrics_tiled" in entry:

@@ -26,17 +26,17 @@ def verify(reference: str | os.PathLike, candidate: str | os.PathLike, dataset: 
            split: str = "test", data_dir=None, max_iou_drop: float = DEFAULT_MAX_IOU_DROP,
            runtime: str | None = None, num_threads: int | None = None, worst: int = 5,
            progress: bool = False, keep_masks: bool = False, tiles: bool | None = None,
-           refine: bool | None = None, **dataset_options) -> dict:
+           refine: bool | None = None, adapt: bool | None = None, **dataset_options) -> dict:
     """Score both models on one split and compare them image by image.
 
-    Both run with one inference setting: ``tiles`` and ``refine`` if given, else the reference's own, so a
+    Both run with one inference setting: ``tiles``, ``adapt`` and ``refine`` if given, else the reference's own, so a
     shipped reference and a user's export of it are compared like for like; each keeps black-and-white
     photos (no ``monochrome`` model), as parity is between these two files.
     """
     samples = load_dataset(dataset, data_dir, **dataset_options).split(split)
-    ref = Segmenter(reference, num_threads=num_threads, tiles=tiles, refine=refine, monochrome=False)
-    cand = Segmenter(candidate, runtime=runtime, num_threads=num_threads, tiles=ref.tiles, refine=ref.refine,
-                     monochrome=False)
+    ref = Segmenter(reference, num_threads=num_threads, tiles=tiles, adapt=adapt, refine=refine, monochrome=False)
+    cand = Segmenter(candidate, runtime=runtime, num_threads=num_threads, tiles=ref.tiles, adapt=ref.adapt,
+                     refine=ref.refine, monochrome=False)
     rebuilt_at = None
     if ref.runtime == "keras" and ref.model.input_size != cand.model.input_size:
         # An artifact exported with --img-size: compare it with its own network at that size.
@@ -65,6 +65,7 @@ def verify(reference: str | os.PathLike, candidate: str | os.PathLike, dataset: 
                       **_headline(ref_scores)},
         "candidate": {"model": str(candidate), "runtime": cand.runtime, **_headline(cand_scores)},
         "dataset": dataset, "split": split, "images": len(names), "tiles": ref.tiles,
+        "adapt": ref.adapt,
         "refine": ref.refine,
         "iou_drop": iou_drop,
         "pixel_agreement": matched / max(1, total),
@@ -90,8 +91,8 @@ def _keras_at_size(reference: Segmenter, size: tuple[int, int], num_threads: int
     with tempfile.TemporaryDirectory(prefix="skinseg-verify-") as tmp:
         path = Path(tmp) / "reference.keras"
         save_keras_model(model, path)
-        return Segmenter(path, num_threads=num_threads, tiles=reference.tiles, refine=reference.refine,
-                         monochrome=False)
+        return Segmenter(path, num_threads=num_threads, tiles=reference.tiles, adapt=reference.adapt,
+                         refine=reference.refine, monochrome=False)
 
 
 def _headline(summary: dict) -> dict:

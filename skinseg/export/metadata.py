@@ -46,9 +46,10 @@ def build_metadata(model_path: Path, model, fmt: str, quantize: str, calibration
         },
         "output": {"kind": "probability", "activation": "sigmoid", "threshold": 0.5,
                    "resize": "Pillow bilinear back to the image size, then threshold",
-                   # An export of a shipped model keeps its inference settings (skinseg/runtime/tiling.py
-                   # and refine.py).
+                   # An export of a shipped model keeps its inference settings (skinseg/runtime/tiling.py,
+                   # adapt.py and refine.py).
                    "tiles": bool(inference.get("tiles", False)),
+                   "adapt": bool(inference.get("adapt", False)),
                    "refine": bool(inference.get("refine", False))},
         "calibration": calibration,
         "source": {"model": model_path.name, "sha256": sha256_file(model_path), "parameters": int(model.count_params())},

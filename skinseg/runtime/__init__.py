@@ -18,6 +18,7 @@ from PIL import Image, ImageOps
 from ..errors import SkinsegError
 from ..images import images_in, is_monochrome, load_image, resize_probability, resize_rgb, to_rgb
 from ..plugins import registry
+from .adapt import adapt_probability
 from .refine import refine_probability
 from .tiling import tiled_probability, worth_tiling
 
@@ -111,8 +112,9 @@ class Segmenter:
     >>> seg = Segmenter("model_int8.tflite")          # doctest: +SKIP
     >>> mask = seg.predict("photo.jpg")               # bool (H, W)  # doctest: +SKIP
 
-    ``threshold``, ``tiles`` (tiled inference, :mod:`skinseg.runtime.tiling`) and ``refine`` (edges
-    snapped to the photo's, :mod:`skinseg.runtime.refine`) default to the model's own settings: its
+    ``threshold``, ``tiles`` (tiled inference, :mod:`skinseg.runtime.tiling`), ``adapt`` (the
+    probability moved by the photo's own skin colours, :mod:`skinseg.runtime.adapt`) and ``refine``
+    (edges snapped to the photo's, :mod:`skinseg.runtime.refine`) default to the model's own settings: its
     metadata, or for a shipped model its entry in models.json. ``monochrome`` is a model (file or
     shipped name) that black-and-white photos are handed to, loaded on the first such photo: by
     default the ``monochrome_model`` a shipped entry names (skinseg-lite's: skinseg-lite-camera,
@@ -121,7 +123,8 @@ class Segmenter:
 
     def __init__(self, model: str | os.PathLike, runtime: str | None = None,
                  num_threads: int | None = None, threshold: float | None = None, tiles: bool | None = None,
-                 refine: bool | None = None, monochrome: str | os.PathLike | bool | None = None):
+                 refine: bool | None = None, monochrome: str | os.PathLike | bool | None = None,
+                 adapt: bool | None = None):
         from ..models import resolve_model, shipped_inference
 
         path = resolve_model(model)
@@ -130,6 +133,7 @@ class Segmenter:
         self.threshold = threshold if threshold is not None else settings.get("threshold", DEFAULT_THRESHOLD)
         self.tiles = bool(tiles if tiles is not None else settings.get("tiles", False))
         self.refine = bool(refine if refine is not None else settings.get("refine", False))
+        self.adapt = bool(adapt if adapt is not None else settings.get("adapt", False))
         if monochrome is None or monochrome is True:
             self.monochrome_model = settings.get("monochrome_model")
             if monochrome and not self.monochrome_model:
@@ -140,7 +144,7 @@ class Segmenter:
             resolve_model(self.monochrome_model)  # a wrong name fails now, not at the first black-and-white photo
         # the twin runs with what the caller set explicitly and its own defaults for the rest
         self._twin_options = {"runtime": runtime, "num_threads": num_threads, "threshold": threshold,
-                              "tiles": tiles, "refine": refine}
+                              "tiles": tiles, "refine": refine, "adapt": adapt}
         self._twin = None
         self.monochrome_photos = 0  # how many photos went to the monochrome model
 
@@ -177,6 +181,8 @@ class Segmenter:
             probability = tiled_probability(rgb, self._probability)
         else:
             probability = self._probability(rgb)
+        if self.adapt:
+            probability = adapt_probability(rgb, probability)
         return refine_probability(rgb, probability) if self.refine else probability
 
     def _probability(self, rgb: np.ndarray) -> np.ndarray:
