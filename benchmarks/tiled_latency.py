@@ -10,7 +10,7 @@ kept per photo: "model_ms", the time inside the model calls (1 or 2 invokes, the
 issue's 5 ms target and latency.py measure), and "photo_ms", the whole Segmenter.predict call
 with its Pillow resizes at the photo's size. --refine adds both with refined edges
 (skinseg/runtime/refine.py), whose filter shows in "photo_ms" only; --adapt adds the default
-inference (tiles, refine) with colour adaptation (skinseg/runtime/adapt.py) too. --reference times the float32
+with colour adaptation (skinseg/runtime/adapt.py) too, on top of --refine if given. --reference times the float32
 reference SegNet's single call in the same rounds (latency.py's file), for the speed-up. Medians per round.
 """
 
@@ -63,7 +63,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--refine", action="store_true", help="also time both with refined edges")
-    parser.add_argument("--adapt", action="store_true", help="also time tiles (and --refine) with colour adaptation")
+    parser.add_argument("--adapt", action="store_true", help="also time both with colour adaptation (and --refine)")
     parser.add_argument("--reference", action="store_true")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
@@ -77,7 +77,8 @@ def main() -> None:
         row = {}
         for model in args.models:
             settings = [(False, False, False), (True, False, False)]
-            settings += [(False, False, True), (True, False, True)] * args.refine + [(True, True, args.refine)] * args.adapt
+            settings += [(False, False, True), (True, False, True)] * args.refine
+            settings += [(False, True, args.refine), (True, True, args.refine)] * args.adapt
             for tiles, adapt, refine in settings:
                 key = f"{model} tiles={'on' if tiles else 'off'}" + " adapt=on" * adapt + " refine=on" * refine
                 row[key] = time_photo(model, rgb, tiles, args.threads, args.runs, refine, adapt)

@@ -63,23 +63,26 @@ def test_tiled_inference_runs_the_real_model_twice_on_large_photos_only():
 def test_shipped_models_carry_their_setting_and_other_files_do_not(tmp_path):
     from skinseg.models import resolve_model, shipped_models
 
-    for name, entry in shipped_models().items():  # tiles and refined edges (test_refine.py) alike
+    for name, entry in shipped_models().items():  # tiles, refined edges and colour adaptation alike
         segmenter = Segmenter(name)
         assert segmenter.tiles == entry.get("inference", {}).get("tiles", False)
         assert segmenter.refine == entry.get("inference", {}).get("refine", False)
+        assert segmenter.adapt == entry.get("inference", {}).get("adapt", False)
     copy = tmp_path / "mine_int8.tflite"
     shutil.copy(resolve_model("skinseg-lite-int8"), copy)
     assert Segmenter(copy).tiles is False and Segmenter(copy, tiles=True).tiles is True
     assert Segmenter(copy).refine is False and Segmenter(copy, refine=True).refine is True
+    assert Segmenter(copy).adapt is False and Segmenter(copy, adapt=True).adapt is True
 
 
-@pytest.mark.parametrize("setting", ["tiles", "refine"])
+@pytest.mark.parametrize("setting", ["tiles", "refine", "adapt"])
 def test_verify_runs_both_models_with_one_setting(tiny_run, exported, setting):
     result = verify(tiny_run / "best.keras", exported["int8"], data_dir=PRATHEEPAN, split="val", **{setting: True})
     assert result[setting] is True and result["images"] == 16
 
 
-@pytest.mark.parametrize("setting, label", [("tiles", "tiled inference"), ("refine", "refined edges")])
+@pytest.mark.parametrize("setting, label", [("tiles", "tiled inference"), ("refine", "refined edges"),
+                                            ("adapt", "colour-adapted")])
 @pytest.mark.parametrize("on", [True, False])
 def test_cli_inference_flags_reach_the_evaluation(tmp_path, setting, label, on):
     import json
@@ -103,6 +106,9 @@ def test_an_export_of_a_shipped_model_keeps_its_setting(tmp_path, tiny_run):
     refine = shipped_inference(resolve_model("skinseg-lite")).get("refine", False)
     assert read_metadata(shipped)["output"]["refine"] is refine and Segmenter(shipped).refine is refine
     assert read_metadata(own)["output"]["refine"] is False
+    adapt = shipped_inference(resolve_model("skinseg-lite")).get("adapt", False)
+    assert read_metadata(shipped)["output"]["adapt"] is adapt and Segmenter(shipped).adapt is adapt
+    assert read_metadata(own)["output"]["adapt"] is False
 
 
 def test_calibration_can_add_the_tiles_the_model_is_run_on(tiny_run):
