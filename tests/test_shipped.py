@@ -29,7 +29,7 @@ def test_models_lists_the_shipped_pair_with_metrics():
         assert metrics["speedup_vs_reference_float32"] > 1 and metrics["latency_cpu"]
     table = run_cli("models", check=True).stdout
     assert "skinseg-lite-int8" in table and "test mIoU2" in table and "x reference" in table
-    assert "tiles+refine" in next(line for line in table.splitlines() if line.startswith("skinseg-lite-int8 "))
+    assert "tiles+adapt+refine" in next(line for line in table.splitlines() if line.startswith("skinseg-lite-int8 "))
     cpus = {listed[f"{name}-int8"]["metrics"]["latency_cpu"] for name in PAIRS}
     if len(cpus) > 1:  # milliseconds from different CPUs say which CPU
         assert all(f"timed on {cpu}" in table for cpu in cpus)
