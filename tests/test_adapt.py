@@ -64,6 +64,12 @@ def test_bins_must_be_a_power_of_two_a_byte_holds(bins):
         adapt_probability(np.zeros((4, 4, 3), np.uint8), np.zeros((4, 4), np.float32), bins=bins)
 
 
+@pytest.mark.parametrize("rgb", [np.zeros((4, 4, 3), np.float32), np.zeros((4, 5, 3), np.uint8), np.zeros((4, 4), np.uint8)])
+def test_a_photo_that_is_not_uint8_rgb_of_the_probabilitys_size_is_refused(rgb):
+    with pytest.raises(ValueError, match="uint8 photo"):
+        adapt_probability(rgb, np.zeros((4, 4), np.float32))
+
+
 def test_a_grayscale_photo_gives_a_finite_probability_close_to_the_models():
     gray = np.repeat(np.asarray(load_image(PHOTO).convert("L"))[..., None], 3, axis=2)
     probability = Segmenter("skinseg-lite-int8", adapt=False, refine=False, monochrome=False).probability(gray)

@@ -34,6 +34,9 @@ def adapt_probability(rgb: np.ndarray, probability: np.ndarray, bins: int = BINS
     """The (H, W) skin ``probability`` of an (H, W, 3) uint8 photo, moved by its colour model; in 0..1."""
     if bins & (bins - 1) or not 1 <= bins <= 256:
         raise ValueError(f"bins must be a power of two from 1 to 256, not {bins}")
+    if rgb.dtype != np.uint8 or rgb.shape != (*probability.shape, 3):
+        raise ValueError(f"expected an (H, W, 3) uint8 photo for an (H, W) probability, got {rgb.dtype} "
+                         f"{rgb.shape} for {probability.shape}; skinseg.runtime.as_rgb_array converts one")
     cells = colour_cells(rgb, bins).ravel()
     flat = probability.ravel()
     skin = np.bincount(cells[flat > confident], minlength=bins ** 3).astype(np.float64)
