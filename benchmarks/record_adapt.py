@@ -28,7 +28,7 @@ import sys
 from pathlib import Path
 
 from record_refine import paired_gain
-from record_tiles import SHIPPED, record_arguments
+from record_tiles import SHIPPED, record_arguments, record_pair
 
 
 def main() -> None:
@@ -62,20 +62,9 @@ def main() -> None:
     if test["iou_drop"] > 0.005 or test["pixel_agreement"] < 0.995:
         sys.exit(f"{args.name}: int8 parity under adaptation is out of bounds (IoU drop {test['iou_drop']:.4f}, "
                  f"agreement {test['pixel_agreement']:.2%}); models.json left as it was")
-    for name, kind, role in ((args.name, "float", "reference"), (f"{args.name}-int8", "int8", "candidate")):
-        metrics = {"pratheepan_test": test[role]["per_image_mean"],
-                   **{f"{d}_val": {k: v for k, v in row[f"{d}_val_{kind}{base}{after}"].items() if k != "per_image_miou2"}
-                      for d in ("pratheepan", "sfa", "abdomen")}}
-        if kind == "int8":
-            metrics.update(int8_iou_drop=test["iou_drop"], pixel_agreement=test["pixel_agreement"],
-                           latency_ms_photo_640x480=photo_ms, adapt_ms_640x480=adapt_ms,
-                           latency_run=f"benchmarks/{args.latency.as_posix()}")
-        entries[name]["inference"] = {**entries[name].get("inference", {}), "adapt": True}
-        entries[name]["metrics_adapted"] = metrics
-    from skinseg.files import atomic_write_json
-
-    atomic_write_json(index, entries)
-    print(f"{index}: colour adaptation on for {args.name} and {args.name}-int8")
+    record_pair(args.name, "adapt", "metrics_adapted", test, row, f"{base}{after}",
+                {"latency_ms_photo_640x480": photo_ms, "adapt_ms_640x480": adapt_ms,
+                 "latency_run": f"benchmarks/{args.latency.as_posix()}"}, "colour adaptation")
 
 
 if __name__ == "__main__":

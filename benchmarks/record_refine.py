@@ -22,7 +22,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from record_tiles import SHIPPED, record_arguments
+from record_tiles import SHIPPED, record_arguments, record_pair
 
 
 def paired_gain(before: dict, after: dict) -> tuple[float, float]:
@@ -54,20 +54,9 @@ def main() -> None:
     if not (test["refine"] and test["tiles"] == tiles and test["split"] == "test"
             and Path(test["candidate"]["model"]).name == f"{args.name}-int8"):
         sys.exit(f"{args.test}: not a verify run of {args.name}-int8 on the test split with its inference and --refine")
-    for name, kind, role in ((args.name, "float", "reference"), (f"{args.name}-int8", "int8", "candidate")):
-        refined = {"pratheepan_test": test[role]["per_image_mean"],
-                   **{f"{d}_val": {k: v for k, v in row[f"{d}_val_{kind}{base}_refine"].items() if k != "per_image_miou2"}
-                      for d in ("pratheepan", "sfa", "abdomen")}}
-        if kind == "int8":
-            refined.update(int8_iou_drop=test["iou_drop"], pixel_agreement=test["pixel_agreement"],
-                           latency_ms_photo_640x480=photo_ms, refine_ms_640x480=refine_ms,
-                           latency_run=f"benchmarks/{args.latency.as_posix()}")
-        entries[name]["inference"] = {**entries[name].get("inference", {}), "refine": True}
-        entries[name]["metrics_refined"] = refined
-    from skinseg.files import atomic_write_json
-
-    atomic_write_json(index, entries)
-    print(f"{index}: refined edges on for {args.name} and {args.name}-int8")
+    record_pair(args.name, "refine", "metrics_refined", test, row, f"{base}_refine",
+                {"latency_ms_photo_640x480": photo_ms, "refine_ms_640x480": refine_ms,
+                 "latency_run": f"benchmarks/{args.latency.as_posix()}"}, "refined edges")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ when its int8 model's Pratheepan validation mIoU2 gains 0.01 or more with tiles
 and its two model calls on a 640x480 photo take at most 5 ms (tiled_latency.py, median of the
 rounds). This script checks the rule and refuses a pair that fails it. The test numbers come from
 one `skinseg verify --reference NAME --candidate NAME-int8 --tiles --json FILE` run, read after.
-Both entries get "inference": {"tiles": true} and "metrics_tiled"; "metrics" keep the one-call numbers.
+Both entries get "tiles": true in "inference" and "metrics_tiled"; "metrics" keep the one-call numbers.
 """
 
 from __future__ import annotations
@@ -34,6 +34,28 @@ def record_arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def record_pair(name: str, setting: str, metrics_key: str, test: dict, row: dict, suffix: str, int8_extra: dict,
+                label: str) -> None:
+    """Turns ``setting`` on in models.json for the pair ``name`` and ``name``-int8, each with its numbers
+    under ``metrics_key``: its test scores from the verify run ``test``, its validation scores from the
+    validation_scores.py ``row`` keys ending in ``suffix``, and for the int8 file also ``int8_extra``
+    and the parity the verify run measured. The entries' other inference settings stay."""
+    from skinseg.files import atomic_write_json
+
+    index = SHIPPED / "models.json"
+    entries = json.loads(index.read_text())
+    for entry, kind, role in ((name, "float", "reference"), (f"{name}-int8", "int8", "candidate")):
+        metrics = {"pratheepan_test": test[role]["per_image_mean"],
+                   **{f"{d}_val": {k: v for k, v in row[f"{d}_val_{kind}{suffix}"].items() if k != "per_image_miou2"}
+                      for d in ("pratheepan", "sfa", "abdomen")}}
+        if kind == "int8":
+            metrics.update(int8_iou_drop=test["iou_drop"], pixel_agreement=test["pixel_agreement"], **int8_extra)
+        entries[entry]["inference"] = {**entries[entry].get("inference", {}), setting: True}
+        entries[entry][metrics_key] = metrics
+    atomic_write_json(index, entries)
+    print(f"{index}: {label} on for {name} and {name}-int8")
+
+
 def main() -> None:
     args = record_arguments()
 
@@ -52,22 +74,10 @@ def main() -> None:
     if not (test["tiles"] and test["split"] == "test" and Path(test["candidate"]["model"]).name == f"{args.name}-int8"):
         sys.exit(f"{args.test}: not a tiled verify run of {args.name}-int8 on the test split")
     speedups = [r[key] for r in latency["speedup_model_calls"]]  # tiled_latency.py --reference's, per round
-    index = SHIPPED / "models.json"
-    entries = json.loads(index.read_text())
-    for name, kind, role in ((args.name, "float", "reference"), (f"{args.name}-int8", "int8", "candidate")):
-        tiled = {"pratheepan_test": test[role]["per_image_mean"],
-                 **{f"{d}_val": row[f"{d}_val_{kind}_tiles"] for d in ("pratheepan", "sfa", "abdomen")}}
-        if kind == "int8":
-            tiled.update(int8_iou_drop=test["iou_drop"], pixel_agreement=test["pixel_agreement"],
-                         latency_ms_model_calls_640x480=model_ms, latency_ms_photo_640x480=photo_ms,
-                         speedup_vs_reference_float32=statistics.median(speedups),
-                         latency_run=f"benchmarks/{args.latency.as_posix()}")
-        entries[name]["inference"] = {"tiles": True}
-        entries[name]["metrics_tiled"] = tiled
-    from skinseg.files import atomic_write_json
-
-    atomic_write_json(index, entries)
-    print(f"{index}: tiled inference on for {args.name} and {args.name}-int8")
+    record_pair(args.name, "tiles", "metrics_tiled", test, row, "_tiles",
+                {"latency_ms_model_calls_640x480": model_ms, "latency_ms_photo_640x480": photo_ms,
+                 "speedup_vs_reference_float32": statistics.median(speedups),
+                 "latency_run": f"benchmarks/{args.latency.as_posix()}"}, "tiled inference")
 
 
 if __name__ == "__main__":

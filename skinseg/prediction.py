@@ -39,7 +39,8 @@ def overlay_mask(image: np.ndarray, mask: np.ndarray, colour=(255, 0, 64), alpha
 
 def predict_files(model, inputs, out, overlay: bool = False, runtime=None, num_threads=None,
                   threshold=None, tiles: bool | None = None, refine: bool | None = None,
-                  monochrome=None, force: bool = False, adapt: bool | None = None) -> Iterator[tuple[Path, Path | None, str | None]]:
+                  monochrome=None, force: bool = False,
+                  adapt: bool | None = None) -> Iterator[tuple[Path, Path | None, str | None]]:
     """Segment every input into ``out/STEM.png``; yield (input, output, error message or None).
 
     Existing masks are never overwritten without ``force``; one bad image does not stop the rest.
