@@ -9,7 +9,7 @@ exposure or light would make: 1 and 2 stops darker, 1 stop brighter (pixels scal
 2**(stops/2.2), clipped, as sRGB responds to scaled light), warm and cool white balance (red and
 blue half a stop apart, the other way round for cool) and grayscale (Pillow's luma, as a
 black-and-white photo loaded as RGB). Mean per-image two-class mIoU and skin F1, threshold 0.5,
-one call per photo unless --tiles. The Pratheepan test split is never read.
+one call per photo. The Pratheepan test split is never read.
 
 With ``--against`` another model's results, it checks the rule written before the camera-trained
 skinseg-lite candidate was scored (docs/model-card.md, "Camera changes"): the candidate replaces
@@ -121,7 +121,6 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("model", help="a model file or shipped name")
     add_also_option(parser)
-    parser.add_argument("--tiles", action="store_true", help="tiled inference (default: one call per photo)")
     parser.add_argument("--against", type=Path, help="another model's results: check the replacement rule")
     parser.add_argument("--extra", action="store_true",
                         help="with --against: check the rule for shipping beside it, not replacing it")
@@ -132,8 +131,7 @@ def main() -> None:
     from skinseg.evaluation import read_sample
     from skinseg.runtime import Segmenter
 
-    # refine off, as when the earlier results this is checked against were measured
-    segmenter = Segmenter(args.model, tiles=args.tiles, refine=False)
+    segmenter = Segmenter(args.model)
     rows = []
     for dataset, data_dir, label in validation_datasets(args.also):
         samples = load_dataset(dataset, data_dir).split("val")
@@ -142,7 +140,7 @@ def main() -> None:
             mean = mean_scores(segmenter, pairs, [s.name for s in samples], change)
             rows.append({"dataset": label, "variant": variant, "miou2": mean["miou2"], "f1": mean["f1"]})
             print(f"{label:12s} {variant:16s} mIoU2 {mean['miou2']:.4f}  F1 {mean['f1']:.4f}", flush=True)
-    result = {"model": args.model, "split": "val", "tiles": args.tiles, "rows": rows, "summary": summary(rows)}
+    result = {"model": args.model, "split": "val", "rows": rows, "summary": summary(rows)}
     for label, means in result["summary"].items():
         print(f"{label:12s} over the changes: mIoU2 {means['changed_miou2']:.4f}  F1 {means['changed_f1']:.4f}")
     if args.against:

@@ -66,7 +66,7 @@ def main() -> None:
     samples = load_dataset(args.dataset, args.data_dir).split(args.split)
     errors = {layer.name: [] for layer in layers}
     for sample in samples:
-        x = preprocess(read_image(sample.image), (size[1], size[0]))
+        x = preprocess(read_image(sample.image), (size[1], size[0])).astype(np.float32)
         interpreter.set_tensor(image_input["index"], quantize(x, image_input))
         interpreter.invoke()
         for layer, reference in zip(layers, probe(x)):

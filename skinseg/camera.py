@@ -1,6 +1,6 @@
 """Live segmentation from a camera (or a video file) with OpenCV, showing frames per second.
 
-OpenCV is optional (``pip install 'skinseg[camera]'``); on a Pi, ``--camera 0`` opens the Pi
+OpenCV (a core dependency: the runtime resizes with it too); on a Pi, ``--camera 0`` opens the Pi
 camera through V4L2 like any webcam.
 """
 

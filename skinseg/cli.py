@@ -51,31 +51,18 @@ def cli():
 dataset_option = click.option("--dataset", "datasets", multiple=True, default=["pratheepan"], show_default=True,
                               help="Dataset name, or NAME=DATA_DIR; repeat to train on several.")
 data_dir_option = click.option("--data-dir", type=click.Path(file_okay=False), help="Folder holding the dataset.")
-tiles_option = click.option(
-    "--tiles/--no-tiles", default=None,
-    help="Tiled inference: run the model on two overlapping halves of photos large enough to gain "
-         "detail (2 calls instead of 1) [default: the model's].")
-refine_option = click.option(
-    "--refine/--no-refine", default=None,
-    help="Snap the mask's edges to the photo's with a colour guided filter at the photo's size "
-         "[default: the model's].")
 adapt_option = click.option(
     "--adapt/--no-adapt", default=None,
     help="Move the skin probability by a colour model of the photo itself, fitted on the pixels the "
-         "model is sure of, before refining edges [default: the model's].")
-monochrome_option = click.option(
-    "--monochrome/--no-monochrome", default=None,
-    help="Hand black-and-white photos to the model named for them (skinseg-lite's: skinseg-lite-camera, "
-         "trained without colour) [default: the model's].")
+         "model is sure of [default: the model file's].")
+threshold_option = click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=None,
+                                help="Skin probability threshold [default: the model file's].")
 
 
-def _inference(result: dict) -> str:
-    """', tiled inference, refined edges' for what a result ran with; '' for plain one-call inference."""
-    labels = "".join(label for key, label in (("tiles", ", tiled inference"), ("adapt", ", colour-adapted"),
-                                              ("refine", ", refined edges")) if result.get(key))
-    if result.get("monochrome_photos"):
-        labels += f", {result['monochrome_photos']} black-and-white photos by {result['monochrome_model']}"
-    return labels
+def _settings(result: dict) -> str:
+    """'threshold 0.5, colour-adapted' for the inference settings a result ran with."""
+    settings = result.get("settings", {})
+    return f"threshold {settings.get('threshold')}" + (", colour-adapted" if settings.get("adapt") else "")
 
 
 @cli.command()
@@ -230,25 +217,65 @@ def _metrics_table(result: dict) -> str:
 @click.option("--threads", type=int, default=None)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the results as JSON.")
 @click.option("--per-image", is_flag=True, help="Print every image's scores.")
-@tiles_option
+@threshold_option
 @adapt_option
-@refine_option
-@monochrome_option
 @click.option("--quiet", is_flag=True)
-def evaluate(model, dataset, data_dir, split, scheme, subset, runtime, threads, json_path, per_image, tiles, adapt,
-             refine, monochrome, quiet):
+def evaluate(model, dataset, data_dir, split, scheme, subset, runtime, threads, json_path, per_image, threshold, adapt,
+             quiet):
     """Score a model on a dataset split, at each image's original size."""
     from .evaluation import evaluate as run_evaluation
 
     result = run_evaluation(model, dataset, split, data_dir=data_dir, runtime=runtime, num_threads=threads,
-                            progress=not quiet, tiles=tiles, adapt=adapt, refine=refine, monochrome=monochrome,
-                            scheme=scheme, subset=subset)
+                            progress=not quiet, threshold=threshold, adapt=adapt, scheme=scheme, subset=subset)
     _write_json(json_path, result)
-    click.echo(f"{result['images']} images of {dataset}/{split}, runtime {result['runtime']}{_inference(result)}")
+    click.echo(f"{result['images']} images of {dataset}/{split}, runtime {result['runtime']}, {_settings(result)}")
     click.echo(_metrics_table(result))
     if per_image:
         click.echo(_table([[r["name"], f"{r['iou']:.4f}", f"{r['f1']:.4f}", f"{r['miou2']:.4f}"]
                            for r in result["per_image"]], ["image", "iou", "f1", "miou2"]))
+
+
+@cli.command()
+@click.option("-m", "--model", default=None, help="Model file or shipped model name [default: skinseg-lite-int8].")
+@click.option("--data-root", type=click.Path(file_okay=False),
+              help="Folder holding pratheepan/, sfa/, abdomen/, ccp/ and hgr/ [default: $SKINSEG_DATA].")
+@click.option("--dataset", "extra", multiple=True,
+              help="Also score this dataset's val split: NAME=DATA_DIR or a folder of images/ + masks/ (repeatable).")
+@click.option("--only-added", is_flag=True, help="Score only the --dataset ones, not the five defaults.")
+@click.option("--runtime", default=None, help="Runtime for the model (default: best installed).")
+@click.option("--threads", type=int, default=None, help="Interpreter threads [default: the runtime's].")
+@threshold_option
+@adapt_option
+@click.option("--against", type=click.Path(dir_okay=False, exists=True),
+              help="An earlier --json result: print each dataset's paired F1 gain over it, with its standard error.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the results as JSON.")
+@click.option("--quiet", is_flag=True)
+def validate(model, data_root, extra, only_added, runtime, threads, threshold, adapt, against, json_path, quiet):
+    """Score a model on the validation suite: the val splits of several datasets at once.
+
+    Prints per-image F1, IoU and mIoU2 per dataset and their macro mean, and the end-to-end time per
+    photo (decoded photo in, full-size mask out). Defaults are chosen on this suite.
+    """
+    from .validation import paired_gain
+    from .validation import validate as run_validation
+
+    result = run_validation(model, data_root, extra, defaults=not only_added, runtime=runtime, num_threads=threads,
+                            progress=not quiet, threshold=threshold, adapt=adapt)
+    _write_json(json_path, result)
+    click.echo(f"{result['model']}, runtime {result['runtime']}, {_settings(result)}")
+    rows = [[label, r["images"], *(f"{r['per_image_mean'][m]:.4f}" for m in ("f1", "iou", "miou2")),
+             f"{r['latency_ms']['median']:.1f}", f"{r['latency_ms']['p90']:.1f}"]
+            for label, r in result["datasets"].items()]
+    macro = result["macro"]
+    rows.append(["macro mean", sum(r["images"] for r in result["datasets"].values()),
+                 *(f"{macro[m]:.4f}" for m in ("f1", "iou", "miou2")), f"{macro['latency_ms_median']:.1f}", ""])
+    click.echo(_table(rows, ["dataset", "photos", "f1", "iou", "miou2", "ms median", "ms p90"]))
+    if against:
+        gain = paired_gain(result, json.loads(Path(against).read_text()))
+        rows = [[label, f"{g['gain']:+.4f} ± {g['se']:.4f}", f"{g['up']}/{g['down']}"]
+                for label, g in gain["datasets"].items()]
+        rows.append(["macro mean", f"{gain['macro']['gain']:+.4f} ± {gain['macro']['se']:.4f}", ""])
+        click.echo(_table(rows, ["dataset", f"F1 gain over {Path(against).name}", "photos up/down"]))
 
 
 @cli.command()
@@ -261,15 +288,11 @@ def evaluate(model, dataset, data_dir, split, scheme, subset, runtime, threads, 
 @click.option("--overlay", is_flag=True, help="Also write STEM_overlay.png, the mask tinted over the photo.")
 @click.option("--runtime", default=None)
 @click.option("--threads", type=int, default=None)
-@click.option("--threshold", type=float, default=None, help="Skin probability threshold [default: the model's].")
-@tiles_option
+@threshold_option
 @adapt_option
-@refine_option
-@monochrome_option
 @click.option("--force", is_flag=True, help="Overwrite existing masks in --out.")
 @click.option("--quiet", is_flag=True)
-def predict(model, inputs, out, camera, show, max_frames, overlay, runtime, threads, threshold, tiles, adapt, refine,
-            monochrome, force, quiet):
+def predict(model, inputs, out, camera, show, max_frames, overlay, runtime, threads, threshold, adapt, force, quiet):
     """Write a 0/255 skin mask for each image (or each image in each folder), at its original size."""
     from .prediction import predict_files
 
@@ -279,8 +302,7 @@ def predict(model, inputs, out, camera, show, max_frames, overlay, runtime, thre
 
         if Path(out).exists() and not force:
             raise SkinsegError(f"{out}: already exists; use --force to overwrite it")
-        segmenter = Segmenter(model, runtime=runtime, num_threads=threads, threshold=threshold, tiles=tiles,
-                              adapt=adapt, refine=refine, monochrome=monochrome)
+        segmenter = Segmenter(model, runtime=runtime, num_threads=threads, threshold=threshold, adapt=adapt)
         stats = None
         for stats in stream(segmenter, camera, Path(out), show=show, max_frames=max_frames):
             if not quiet and stats["frame"] % 30 == 0:
@@ -293,8 +315,7 @@ def predict(model, inputs, out, camera, show, max_frames, overlay, runtime, thre
         raise SkinsegError("give images or folders to segment, or --camera")
     failures = 0
     for path, target, error in predict_files(model, inputs, out, overlay=overlay, runtime=runtime,
-                                             num_threads=threads, threshold=threshold, tiles=tiles, adapt=adapt,
-                                             refine=refine, monochrome=monochrome, force=force):
+                                             num_threads=threads, threshold=threshold, adapt=adapt, force=force):
         if error:
             failures += 1
             click.echo(f"Error: {error}", err=True)
@@ -316,18 +337,17 @@ def predict(model, inputs, out, camera, show, max_frames, overlay, runtime, thre
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the results as JSON.")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
               help="Write an HTML parity report with the worst images side by side.")
-@tiles_option
+@threshold_option
 @adapt_option
-@refine_option
 @click.option("--quiet", is_flag=True)
 def verify(reference, candidate, dataset=None, data_dir=None, split="test", max_iou_drop=0.01, runtime=None,
-           threads=None, json_path=None, report_dir=None, tiles=None, adapt=None, refine=None, quiet=False):
+           threads=None, json_path=None, report_dir=None, threshold=None, adapt=None, quiet=False):
     """Check that an exported model keeps the reference model's accuracy; exit 1 if it does not."""
     from .verification import verify as run_verify
 
     result = run_verify(reference, candidate, dataset or "pratheepan", split, data_dir=data_dir,
                         max_iou_drop=max_iou_drop, runtime=runtime, num_threads=threads, progress=not quiet,
-                        keep_masks=report_dir is not None, tiles=tiles, adapt=adapt, refine=refine)
+                        keep_masks=report_dir is not None, threshold=threshold, adapt=adapt)
     if report_dir:
         from .report import write_parity_report
 
@@ -336,7 +356,7 @@ def verify(reference, candidate, dataset=None, data_dir=None, split="test", max_
     _write_json(json_path, result)
     rows = [[role, result[role]["runtime"], *(f"{result[role]['per_image_mean'][k]:.4f}" for k in ("iou", "f1", "miou2"))]
             for role in ("reference", "candidate")]
-    click.echo(f"{result['images']} images of {result['dataset']}/{result['split']}{_inference(result)}")
+    click.echo(f"{result['images']} images of {result['dataset']}/{result['split']}, {_settings(result)}")
     if result["reference"]["rebuilt_at"]:
         click.echo("reference rebuilt at {}x{}, the candidate's input size".format(*result["reference"]["rebuilt_at"]))
     click.echo(_table(rows, ["model", "runtime", "iou", "f1", "miou2"]))
@@ -362,22 +382,23 @@ def verify(reference, candidate, dataset=None, data_dir=None, split="test", max_
 @click.option("--calib-dataset", default=None, help="int8 only: calibration dataset [default: the model's own].")
 @click.option("--calib-split", default=None, help="int8 only: calibration split [default: train].")
 @click.option("--calib-data-dir", type=click.Path(file_okay=False), default=None, help="int8 only: its folder.")
-@click.option("--calib-tiles/--no-calib-tiles", default=None,
-              help="int8 only: also calibrate on the two tiles of each photo that tiled inference would "
-                   "cut, the views a tiled model is run on [default: off].")
 @click.option("--equalize/--no-equalize", default=None,
               help="int8 only: rescale narrow ReLU channels so int8 resolves them better; the float "
                    "function is unchanged [default: on].")
 @click.option("--bias-correction/--no-bias-correction", default=None,
               help="int8 only: measure each convolution's mean int8 error on the calibration images and "
                    "take it out [default: on].")
+@click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=None,
+              help="Skin probability threshold written into the file [default: the source model's].")
+@click.option("--adapt/--no-adapt", default=None,
+              help="Colour adaptation on or off in the file's settings [default: the source model's].")
 @click.option("--out", type=click.Path(), default=None, help="Output path [default: beside the model].")
 @click.option("--force", is_flag=True, help="Overwrite an existing artifact.")
 @click.option("--verify", "verify_after", is_flag=True, help="Run 'skinseg verify' on the artifact right after.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the result as JSON.")
 @click.option("--quiet", is_flag=True)
 def export(model, format_, img_size, quantize, io_type, calib_samples, calib_dataset, calib_split, calib_data_dir,
-           calib_tiles, equalize, bias_correction, out, force, verify_after, json_path, quiet):
+           equalize, bias_correction, threshold, adapt, out, force, verify_after, json_path, quiet):
     """Export a trained model to SavedModel, TFLite or Edge TPU, with embedded metadata."""
     from .backend import use_backend
     from .export import export_model
@@ -386,8 +407,8 @@ def export(model, format_, img_size, quantize, io_type, calib_samples, calib_dat
 
     result = export_model(model, format_, out, quantize=quantize, force=force, progress=not quiet, io_type=io_type,
                           calib_samples=calib_samples, calib_dataset=calib_dataset, calib_split=calib_split,
-                          calib_data_dir=calib_data_dir, calib_tiles=calib_tiles, equalize=equalize,
-                          bias_correction=bias_correction, img_size=img_size)
+                          calib_data_dir=calib_data_dir, equalize=equalize, bias_correction=bias_correction,
+                          img_size=img_size, threshold=threshold, adapt=adapt)
     click.echo(f"{result.format} ({result.quantize}) -> {result.path}  {result.size_bytes / 1e6:.2f} MB")
     for note in result.notes:
         click.echo(f"  {note}")
@@ -433,9 +454,12 @@ def benchmark(model, dataset, data_dir, split, formats, threads, calib_samples, 
 
     table = [[r["format"], "ok" if r["status"] == "ok" else "FAILED", fmt(r["size_mb"], ".2f"), fmt(r["iou"], ".4f"),
               fmt(r["iou_drop"], "+.4f"), fmt(r["f1"], ".4f"), fmt(r["latency_ms_median"], ".1f"),
-              fmt(r["latency_ms_p90"], ".1f"), fmt(r["images_per_s"], ".1f"), r["runtime"] or "-"] for r in rows]
-    click.echo(_table(table, ["format", "status", "size MB", "IoU", "IoU drop", "F1", "ms median", "ms p90",
-                              "img/s", "runtime"]))
+              fmt(r.get("e2e_ms_median"), ".1f"), fmt(r.get("e2e_ms_p90"), ".1f"), fmt(r["images_per_s"], ".1f"),
+              r["runtime"] or "-"] for r in rows]
+    click.echo(_table(table, ["format", "status", "size MB", "IoU", "IoU drop", "F1", "call ms", "e2e ms",
+                              "e2e ms p90", "photos/s", "runtime"]))
+    click.echo("call ms: the model call alone, median; e2e ms: decoded photo in, full-size mask out (what a user "
+               "waits for)")
     for r in rows:
         if r["status"] != "ok":
             click.echo(f"{r['format']}: {r['status']}", err=True)
@@ -445,39 +469,33 @@ def benchmark(model, dataset, data_dir, split, formats, threads, calib_samples, 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True)
 def models(as_json):
-    """Models shipped inside the package, with their metrics."""
-    from .models import default_inference_metrics, shipped_models
+    """Models shipped inside the package, with their settings and metrics."""
+    from .models import DEFAULT_MODEL, model_settings, shipped_models
 
     shipped = shipped_models()
     if as_json:
-        click.echo(json.dumps({k: {**v, "path": str(v["path"])} for k, v in shipped.items()}, indent=2))
+        click.echo(json.dumps({k: {**v, "path": str(v["path"]), "settings": model_settings(v["path"])}
+                               for k, v in shipped.items()}, indent=2))
         return
+
+    def number(metrics: dict, *keys, spec=".3f"):
+        for key in keys:
+            metrics = metrics.get(key, {}) if isinstance(metrics, dict) else {}
+        return format(metrics, spec) if isinstance(metrics, (int, float)) else "-"
+
     rows = []
-    # Milliseconds compare only on one CPU: when the files were timed on several, each time names its own.
-    cpus = list(dict.fromkeys(e["metrics"]["latency_cpu"] for e in shipped.values()
-                              if "latency_cpu" in e.get("metrics", {})))
     for name, entry in shipped.items():
-        metrics = entry.get("metrics", {})
-        inference, default = default_inference_metrics(entry)
-        test = default.get("pratheepan_test", {})
-        latency = metrics.get("latency_ms_median_2_threads")
-        speedup = metrics.get("speedup_vs_reference_float32")
-        cpu = f" ({cpus.index(metrics['latency_cpu']) + 1})" if latency and len(cpus) > 1 else ""
-        rows.append([name, entry.get("format", ""), "x".join(map(str, entry.get("input_size", []))) or "-",
-                     f"{entry['path'].stat().st_size / 1024:.0f} KB", inference,
-                     f"{test['miou2']:.3f}" if "miou2" in test else "-", f"{test['f1']:.3f}" if "f1" in test else "-",
-                     f"{latency:.1f}{cpu}" if latency else "-", f"{speedup:.0f}x" if speedup else "-",
-                     entry.get("description", "")])
-    click.echo(_table(rows, ["name", "format", "input", "size", "inference", "test mIoU2", "test F1", "ms/call",
-                             "x reference", "description"]))
-    click.echo("test scores use each model's default inference; ms/call: one int8 call at the input size, "
-               "x reference: against the float32 reference SegNet on the same CPU")
-    if len(cpus) > 1:
-        for number, cpu in enumerate(cpus, 1):
-            click.echo(f"({number}) timed on {cpu}")
-    for name, entry in shipped.items():
-        if twin := entry.get("inference", {}).get("monochrome_model"):
-            click.echo(f"{name}: black-and-white photos go to {twin} (--no-monochrome keeps them)")
+        metrics, settings = entry.get("metrics", {}), model_settings(entry["path"])
+        rows.append([name + (" *" if name == DEFAULT_MODEL else ""), entry.get("format", ""),
+                     f"{entry['path'].stat().st_size / 1024:.0f} KB",
+                     f"{settings['threshold']:g}" + (" adapt" if settings["adapt"] else ""),
+                     number(metrics, "suite", "macro", "f1"), number(metrics, "pratheepan_test", "f1"),
+                     number(metrics, "e2e_ms", "test", spec=".1f")])
+    click.echo(_table(rows, ["name", "format", "size", "settings", "suite F1", "test F1", "e2e ms"]))
+    click.echo(f"* the default. suite F1: macro mean of per-photo F1 over the validation suite ('skinseg validate'); "
+               f"test F1: Pratheepan test; e2e ms: a Pratheepan test photo in, its mask out, 2 threads "
+               f"(benchmarks/e2e_latency.py). "
+               f"'skinseg models --json' has the rest.")
 
 
 @cli.group()

@@ -88,7 +88,8 @@ def run_checks(check_gpus: bool = True) -> list[Check]:
     checks.append(Check("edgetpu compiler", compiler is not None,
                         compiler or "not on PATH; install edgetpu-compiler (x86-64 Debian/Ubuntu) to compile"))
     opencv = _version("opencv-python-headless") or _version("opencv-python")
-    checks.append(Check("camera (opencv)", opencv is not None, opencv or "not installed; pip install 'skinseg[camera]'"))
+    checks.append(Check("opencv (resizing, camera)", opencv is not None,
+                        opencv or "not installed; pip install opencv-python-headless (a dependency of skinseg)"))
     checks.append(Check("cache folder", True, str(cache_root())))
     found = next((d for d in candidate_dirs("pratheepan", None) if d.is_dir() and find_root(d)), None)
     checks.append(Check("pratheepan data", found is not None,

@@ -39,15 +39,13 @@ def evaluate_samples(segmenter: Segmenter, samples: Sequence[Sample], progress: 
 
 def evaluate(model: str | os.PathLike, dataset: str = "pratheepan", split: str = "test",
              data_dir=None, runtime: str | None = None, num_threads: int | None = None,
-             progress: bool = False, tiles: bool | None = None, refine: bool | None = None,
-             monochrome=None, adapt: bool | None = None, **dataset_options) -> dict:
-    """Evaluate a model file (any format) on one split of a dataset; ``tiles``, ``adapt``, ``refine``
-    and ``monochrome`` as in Segmenter."""
+             progress: bool = False, threshold: float | None = None, adapt: bool | None = None,
+             **dataset_options) -> dict:
+    """Evaluate a model file (any format) on one split of a dataset; ``threshold`` and ``adapt`` override
+    the file's own settings, as in Segmenter."""
     samples = load_dataset(dataset, data_dir, **dataset_options).split(split)
-    segmenter = Segmenter(model, runtime=runtime, num_threads=num_threads, tiles=tiles, adapt=adapt, refine=refine,
-                          monochrome=monochrome)
+    segmenter = Segmenter(model, runtime=runtime, num_threads=num_threads, threshold=threshold, adapt=adapt)
     result = evaluate_samples(segmenter, samples, progress)
-    result.update(model=str(model), runtime=segmenter.runtime, dataset=dataset, split=split, tiles=segmenter.tiles,
-                  adapt=segmenter.adapt, refine=segmenter.refine, monochrome_model=segmenter.monochrome_model,
-                  monochrome_photos=segmenter.monochrome_photos)
+    result.update(model=str(model), runtime=segmenter.runtime, dataset=dataset, split=split,
+                  settings=segmenter.settings.as_metadata())
     return result

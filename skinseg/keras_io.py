@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -24,6 +26,34 @@ def load_keras_model(path: str | os.PathLike, compile: bool = False):
         return keras.saving.load_model(path, compile=compile, safe_mode=True)
     except Exception as exc:  # Keras raises many types for damaged archives
         raise SkinsegError(f"{path}: cannot load Keras model ({type(exc).__name__}: {str(exc)[:200]})") from None
+
+
+# A .keras file is a zip archive; Keras reads its own members by name and ignores this one, which holds
+# the same skinseg metadata a .tflite file embeds (the inference settings among it).
+METADATA_MEMBER = "skinseg.json"
+
+
+def keras_metadata(path: str | os.PathLike) -> dict:
+    """The skinseg metadata a .keras archive carries, or {} if it carries none. No Keras needed."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if METADATA_MEMBER not in archive.namelist():
+                return {}
+            return json.loads(archive.read(METADATA_MEMBER).decode("utf-8"))
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise SkinsegError(f"{path}: cannot read its skinseg metadata (truncated or damaged archive); "
+                           "copy or save the model again") from None
+
+
+def write_keras_metadata(path: str | os.PathLike, metadata: dict) -> None:
+    """Put ``metadata`` into a .keras archive (replacing what it carried), atomically."""
+    with atomic_path(path) as tmp:
+        with zipfile.ZipFile(path) as source, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as target:
+            for item in source.infolist():
+                if item.filename != METADATA_MEMBER:
+                    with source.open(item) as src, target.open(item, "w") as dst:
+                        shutil.copyfileobj(src, dst)
+            target.writestr(METADATA_MEMBER, json.dumps(metadata, indent=1, sort_keys=True))
 
 
 def save_keras_model(model, path: str | os.PathLike) -> None:

@@ -1,7 +1,8 @@
 """Resolving ``-m`` arguments: a path to a model file, or the name of a model shipped in the package.
 
-Shipped models live in ``skinseg/shipped/`` and are described by ``models.json`` there (file,
-format, metrics, how they were made), so ``skinseg predict`` works right after install.
+Shipped models live in ``skinseg/shipped/`` and are listed by ``models.json`` there (file, format,
+metrics, how they were made), so ``skinseg predict`` works right after install. The catalogue never
+changes how a model runs: each file carries its own inference settings.
 """
 
 from __future__ import annotations
@@ -33,29 +34,23 @@ def shipped_models() -> dict[str, dict]:
             if (base / entry["file"]).exists()}
 
 
-def shipped_inference(path: str | os.PathLike) -> dict:
-    """The inference settings (``tiles``, ``adapt``, ``refine``, ``threshold``) models.json gives the shipped model
-    at ``path``."""
-    path = Path(path).resolve()
-    for entry in shipped_models().values():
-        if entry["path"].resolve() == path:
-            return entry.get("inference", {})
-    return {}
+def model_settings(path: str | os.PathLike) -> dict:
+    """The inference settings a model file carries in its own metadata (threshold, adapt): the only
+    place they live, so a copy of a file runs like the original."""
+    from .runtime import InferenceSettings
 
+    path = Path(path)
+    if path.suffix == ".keras":
+        from .keras_io import keras_metadata
 
-def default_inference_metrics(entry: dict) -> tuple[str, dict]:
-    """A shipped entry's inference setting in words and its metrics under it (models.json keeps
-    "metrics" for one call, "metrics_tiled" with tiles, "metrics_refined" with refined edges on top and
-    "metrics_adapted" with colour adaptation on top of those)."""
-    inference = entry.get("inference", {})
-    if inference.get("adapt") and "metrics_adapted" in entry:
-        steps = [step for step in ("tiles", "adapt", "refine") if inference.get(step)]
-        return "+".join(steps), entry["metrics_adapted"]
-    if inference.get("refine") and "metrics_refined" in entry:
-        return ("tiles+refine" if inference.get("tiles") else "refine"), entry["metrics_refined"]
-    if inference.get("tiles") and "metrics_tiled" in entry:
-        return "tiles", entry["metrics_tiled"]
-    return "one call", entry.get("metrics", {})
+        metadata = keras_metadata(path)
+    elif path.suffix == ".tflite":
+        from .tflite_file import read_metadata
+
+        metadata = read_metadata(path) or {}
+    else:
+        metadata = {}
+    return InferenceSettings.of(metadata).as_metadata()
 
 
 def resolve_model(model: str | os.PathLike | None) -> Path:

@@ -38,9 +38,7 @@ def overlay_mask(image: np.ndarray, mask: np.ndarray, colour=(255, 0, 64), alpha
 
 
 def predict_files(model, inputs, out, overlay: bool = False, runtime=None, num_threads=None,
-                  threshold=None, tiles: bool | None = None, refine: bool | None = None,
-                  monochrome=None, force: bool = False,
-                  adapt: bool | None = None) -> Iterator[tuple[Path, Path | None, str | None]]:
+                  threshold=None, adapt: bool | None = None, force: bool = False) -> Iterator[tuple[Path, Path | None, str | None]]:
     """Segment every input into ``out/STEM.png``; yield (input, output, error message or None).
 
     Existing masks are never overwritten without ``force``; one bad image does not stop the rest.
@@ -55,8 +53,7 @@ def predict_files(model, inputs, out, overlay: bool = False, runtime=None, num_t
         if target.exists() and not force:
             raise SkinsegError(f"{target}: already exists; use --force to overwrite or another --out")
         targets[path] = target
-    segmenter = Segmenter(model, runtime=runtime, num_threads=num_threads, threshold=threshold, tiles=tiles,
-                          adapt=adapt, refine=refine, monochrome=monochrome)
+    segmenter = Segmenter(model, runtime=runtime, num_threads=num_threads, threshold=threshold, adapt=adapt)
     for path, target in targets.items():
         try:
             image = as_rgb_array(path)

@@ -25,18 +25,16 @@ DEFAULT_MAX_IOU_DROP = 0.01
 def verify(reference: str | os.PathLike, candidate: str | os.PathLike, dataset: str = "pratheepan",
            split: str = "test", data_dir=None, max_iou_drop: float = DEFAULT_MAX_IOU_DROP,
            runtime: str | None = None, num_threads: int | None = None, worst: int = 5,
-           progress: bool = False, keep_masks: bool = False, tiles: bool | None = None,
-           refine: bool | None = None, adapt: bool | None = None, **dataset_options) -> dict:
+           progress: bool = False, keep_masks: bool = False, threshold: float | None = None,
+           adapt: bool | None = None, **dataset_options) -> dict:
     """Score both models on one split and compare them image by image.
 
-    Both run with one inference setting: ``tiles``, ``adapt`` and ``refine`` if given, else the reference's own, so a
-    shipped reference and a user's export of it are compared like for like; each keeps black-and-white
-    photos (no ``monochrome`` model), as parity is between these two files.
+    Both run with one inference setting: ``threshold`` and ``adapt`` if given, else the candidate
+    file's own (what a user of the exported file gets), so the comparison is between the two networks.
     """
     samples = load_dataset(dataset, data_dir, **dataset_options).split(split)
-    ref = Segmenter(reference, num_threads=num_threads, tiles=tiles, adapt=adapt, refine=refine, monochrome=False)
-    cand = Segmenter(candidate, runtime=runtime, num_threads=num_threads, tiles=ref.tiles, adapt=ref.adapt,
-                     refine=ref.refine, monochrome=False)
+    cand = Segmenter(candidate, runtime=runtime, num_threads=num_threads, threshold=threshold, adapt=adapt)
+    ref = Segmenter(reference, num_threads=num_threads, **cand.settings.as_metadata())
     rebuilt_at = None
     if ref.runtime == "keras" and ref.model.input_size != cand.model.input_size:
         # An artifact exported with --img-size: compare it with its own network at that size.
@@ -64,9 +62,7 @@ def verify(reference: str | os.PathLike, candidate: str | os.PathLike, dataset: 
         "reference": {"model": str(reference), "runtime": ref.runtime, "rebuilt_at": rebuilt_at,
                       **_headline(ref_scores)},
         "candidate": {"model": str(candidate), "runtime": cand.runtime, **_headline(cand_scores)},
-        "dataset": dataset, "split": split, "images": len(names), "tiles": ref.tiles,
-        "adapt": ref.adapt,
-        "refine": ref.refine,
+        "dataset": dataset, "split": split, "images": len(names), "settings": cand.settings.as_metadata(),
         "iou_drop": iou_drop,
         "pixel_agreement": matched / max(1, total),
         "pixel_agreement_per_image_mean": float(np.mean(agree)) if agree else float("nan"),
@@ -91,8 +87,7 @@ def _keras_at_size(reference: Segmenter, size: tuple[int, int], num_threads: int
     with tempfile.TemporaryDirectory(prefix="skinseg-verify-") as tmp:
         path = Path(tmp) / "reference.keras"
         save_keras_model(model, path)
-        return Segmenter(path, num_threads=num_threads, tiles=reference.tiles, adapt=reference.adapt,
-                         refine=reference.refine, monochrome=False)
+        return Segmenter(path, num_threads=num_threads, **reference.settings.as_metadata())
 
 
 def _headline(summary: dict) -> dict:

@@ -1,6 +1,7 @@
 """Colour adaptation: the model's probability moved by a colour model fitted on this photo's sure pixels.
 
-The CLI flag, verify and shipped-setting tests cover it with tiles and refine, in test_tiling.py.
+The runtime applies it at the model's input size; settings in files and their overrides are covered
+in test_inference.py.
 """
 
 import numpy as np
@@ -72,15 +73,15 @@ def test_a_photo_that_is_not_uint8_rgb_of_the_probabilitys_size_is_refused(rgb):
 
 def test_a_grayscale_photo_gives_a_finite_probability_close_to_the_models():
     gray = np.repeat(np.asarray(load_image(PHOTO).convert("L"))[..., None], 3, axis=2)
-    probability = Segmenter("skinseg-lite-int8", adapt=False, refine=False, monochrome=False).probability(gray)
+    probability = Segmenter("skinseg-lite-int8", adapt=False).probability(gray)
     adapted = adapt_probability(gray, probability)
     assert np.all(np.isfinite(adapted)) and np.mean((adapted > 0.5) == (probability > 0.5)) > 0.9
 
 
 def test_adaptation_raises_the_shipped_models_validation_score():
-    # The measurement record_adapt.py rests on, on the real model, data and runtime.
-    kwargs = dict(data_dir=PRATHEEPAN, split="val", tiles=True, refine=True)
+    # Measured on the real model, data and runtime: Pratheepan's photos, where colour varies most.
+    kwargs = dict(data_dir=PRATHEEPAN, split="val")
     plain = evaluate("skinseg-lite-int8", adapt=False, **kwargs)
     adapted = evaluate("skinseg-lite-int8", adapt=True, **kwargs)
-    assert adapted["adapt"] is True and plain["adapt"] is False
-    assert adapted["per_image_mean"]["miou2"] > plain["per_image_mean"]["miou2"] + 0.005
+    assert adapted["settings"]["adapt"] is True and plain["settings"]["adapt"] is False
+    assert adapted["per_image_mean"]["f1"] > plain["per_image_mean"]["f1"] + 0.005

@@ -17,7 +17,7 @@ import sys
 import numpy as np
 from skinseg.runtime import Segmenter
 seg = Segmenter(sys.argv[1])
-np.savez(sys.argv[2], *[seg.probability(p) for p in sys.argv[3:]])
+np.savez(sys.argv[2], *[seg.model_probability(p) for p in sys.argv[3:]])  # at the model's size: float, unrounded
 import keras
 print(keras.backend.backend())
 """

@@ -20,7 +20,7 @@ from conftest import PRATHEEPAN, REPO
 pytestmark = pytest.mark.slow
 
 PHOTOS = sorted((PRATHEEPAN / "Pratheepan_Dataset" / "FamilyPhoto").glob("*.jpg"))[:5]
-BASE = ["pillow", "click", "pluggy", "pooch", "tqdm", "flatbuffers", "requests"]
+BASE = ["pillow", "click", "pluggy", "pooch", "tqdm", "flatbuffers", "requests", "opencv-python-headless"]
 
 DUMP = """
 import json, sys
@@ -101,8 +101,10 @@ def test_tflite_runtime_2_14_loads_current_converter_output(tflite_runtime_env, 
     probs, info = _probabilities(tflite_runtime_env, exported[quantize], tmp_path)
     assert info == {"runtime": "tflite-runtime", "tensorflow": False}
     expected = _reference(exported[quantize])
-    # Different interpreter releases may round int8 kernels differently by one step at most.
-    step = 1 / 256 if quantize == "int8" else 1e-4
+    # Different interpreter releases may round int8 kernels differently by one step at most, and the
+    # runtime brings the probability back as 8-bit levels (steps of 1/255), so a float model's tiny
+    # difference can tip one level too.
+    step = 1 / 255
     for got, want in zip(probs, expected):
         assert np.abs(got - want).max() <= step + 1e-6
         assert ((got > 0.5) == (want > 0.5)).mean() >= 0.999

@@ -21,7 +21,7 @@ def _images(split, count, size=256):
     from skinseg.runtime import preprocess
 
     samples = load_dataset("pratheepan", str(PRATHEEPAN)).split(split)[:count]
-    return [preprocess(read_image(s.image), (size, size)) for s in samples]
+    return [preprocess(read_image(s.image), (size, size)).astype(np.float32) for s in samples]
 
 
 def test_pairs_follow_padding_and_skip_shared_unnormalised_grouped_or_transposed_consumers():

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from skinseg import SkinsegError
-from skinseg.images import is_monochrome, read_image, read_mask
+from skinseg.images import read_image, read_mask
 from skinseg.runtime import as_rgb_array
 
 from conftest import PRATHEEPAN
@@ -121,17 +121,3 @@ def test_arrays_of_any_layout_become_rgb(array, expected):
 
 def test_pil_image_input_is_converted(photo):
     assert as_rgb_array(photo.convert("CMYK")).shape == (photo.height, photo.width, 3)
-
-
-def test_black_and_white_photos_are_told_from_colour_ones(tmp_path, photo):
-    grey = photo.convert("L")
-    grey.convert("RGB").save(tmp_path / "grey.jpg", quality=75)  # a grey JPEG decoded as RGB: chroma rounding
-    grey.save(tmp_path / "grey16.png")
-    for path in (tmp_path / "grey.jpg", tmp_path / "grey16.png"):
-        assert is_monochrome(read_image(path)), path
-    assert not is_monochrome(np.asarray(photo))
-    logo = np.asarray(grey.convert("RGB")).copy()
-    logo[:8, :8] = (255, 0, 0)  # a small coloured logo on a black-and-white photo
-    assert is_monochrome(logo)
-    sepia = np.asarray(photo.convert("L").convert("RGB")).astype(np.float32) * (1.0, 0.85, 0.6)
-    assert not is_monochrome(sepia.astype(np.uint8))  # a toned print has colour; it stays with the model

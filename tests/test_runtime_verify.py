@@ -18,7 +18,7 @@ FACES = PRATHEEPAN / "Pratheepan_Dataset" / "FacePhoto"
 
 def test_segmenter_takes_paths_pil_images_and_arrays_of_any_size(exported):
     seg = Segmenter(exported["int8"], num_threads=2)
-    assert seg.runtime == "litert" and seg.threshold == 0.5
+    assert seg.runtime == "litert" and seg.settings.threshold == 0.5
     photo = FACES / "sarah.jpg"
     from_path = seg.predict(photo)
     from_pil = seg.predict(Image.open(photo))

@@ -13,8 +13,10 @@ from pathlib import Path
 
 from .. import __version__
 from ..files import sha256_file
-from ..models import shipped_inference
 from ..tflite_file import METADATA_NAME
+
+
+OUTPUT_RESIZE = "bilinear back to the image size as 8-bit levels (probability x 255), then threshold"
 
 
 def run_config(model_path: Path) -> dict | None:
@@ -28,9 +30,15 @@ def run_config(model_path: Path) -> dict | None:
     return None
 
 
-def build_metadata(model_path: Path, model, fmt: str, quantize: str, calibration: dict | None = None) -> dict:
+def build_metadata(model_path: Path, model, fmt: str, quantize: str, calibration: dict | None = None,
+                   threshold: float | None = None, adapt: bool | None = None) -> dict:
+    """The metadata of an export of ``model_path``. Its inference settings are the source file's own
+    (a shipped model's travel with every export of it), with ``threshold`` and ``adapt`` overriding."""
+    from ..keras_io import keras_metadata
+    from ..runtime import InferenceSettings
+
     _, height, width, _ = model.input_shape
-    inference = shipped_inference(model_path)
+    settings = InferenceSettings.of(keras_metadata(model_path)).override(threshold=threshold, adapt=adapt)
     return {
         "skinseg_version": __version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -42,15 +50,11 @@ def build_metadata(model_path: Path, model, fmt: str, quantize: str, calibration
             "channels": "RGB",
             "range": [0, 255],
             "normalisation": "inside the model: pixels / 255",
-            "resize": "Pillow bilinear to size, aspect not kept; EXIF rotation applied first",
+            "resize": "Pillow bilinear to size (reducing_gap 3), aspect not kept; EXIF rotation applied first",
         },
-        "output": {"kind": "probability", "activation": "sigmoid", "threshold": 0.5,
-                   "resize": "Pillow bilinear back to the image size, then threshold",
-                   # An export of a shipped model keeps its inference settings (skinseg/runtime/tiling.py,
-                   # adapt.py and refine.py).
-                   "tiles": bool(inference.get("tiles", False)),
-                   "adapt": bool(inference.get("adapt", False)),
-                   "refine": bool(inference.get("refine", False))},
+        "output": {"kind": "probability", "activation": "sigmoid",
+                   "resize": OUTPUT_RESIZE,
+                   **settings.as_metadata()},
         "calibration": calibration,
         "source": {"model": model_path.name, "sha256": sha256_file(model_path), "parameters": int(model.count_params())},
         "training": run_config(model_path),
@@ -64,14 +68,18 @@ def embed_in_tflite(tflite_bytes: bytes, metadata: dict) -> bytes:
     from tensorflow.lite.tools import flatbuffer_utils
 
     model = flatbuffer_utils.convert_bytearray_to_object(bytearray(tflite_bytes))
+    data = np.frombuffer(json.dumps(metadata, sort_keys=True).encode("utf-8"), dtype=np.uint8)
+    ours = [m for m in (model.metadata or []) if m.name in (METADATA_NAME, METADATA_NAME.encode())]
+    if ours:  # rewrite the file's own metadata buffer, so stamping a file again does not grow it
+        model.buffers[ours[0].buffer].data = data
+        return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
     buffer = schema.BufferT()
-    buffer.data = np.frombuffer(json.dumps(metadata, sort_keys=True).encode("utf-8"), dtype=np.uint8)
+    buffer.data = data
     model.buffers.append(buffer)
     entry = schema.MetadataT()
     entry.name = METADATA_NAME
     entry.buffer = len(model.buffers) - 1
-    model.metadata = [m for m in (model.metadata or []) if m.name not in (METADATA_NAME, METADATA_NAME.encode())]
-    model.metadata.append(entry)
+    model.metadata = [*(model.metadata or []), entry]
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 
 

@@ -12,11 +12,12 @@ METADATA_FILE = "skinseg.json"
 
 
 def export_savedmodel(model_path: Path, out: Path, quantize: str = "none", progress: bool = False,
-                      img_size: int | None = None) -> ExportResult:
+                      img_size: int | None = None, threshold: float | None = None,
+                      adapt: bool | None = None) -> ExportResult:
     from ..keras_io import at_input_size, load_keras_model
 
     model = at_input_size(load_keras_model(model_path), img_size)
-    metadata = build_metadata(model_path, model, "savedmodel", quantize)
+    metadata = build_metadata(model_path, model, "savedmodel", quantize, threshold=threshold, adapt=adapt)
     with atomic_path(out) as tmp:
         model.export(str(tmp), format="tf_saved_model", verbose=False)
         atomic_write_json(tmp / METADATA_FILE, metadata)

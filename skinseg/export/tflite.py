@@ -24,18 +24,14 @@ IO_TYPES = ("uint8", "int8")
 
 
 def calibration_set(model_path: Path, img_size: int, samples: int | None = None, dataset: str | None = None,
-                    split: str | None = None, data_dir: str | None = None, tiles: bool = False,
+                    split: str | None = None, data_dir: str | None = None,
                     progress: bool = False) -> tuple[list, dict]:
-    """Images for int8 calibration, preprocessed exactly as at inference; defaults to the
-    training split of the model's own dataset (from the run's config.json).
-
-    With ``tiles`` each photo large enough for tiled inference also adds its two tiles, so the
-    activation ranges and bias corrections are measured on the views the model is run on.
-    """
+    """Images for int8 calibration, preprocessed exactly as at inference (as the float32 the
+    converter's input takes); defaults to the training split of the model's own dataset (from the
+    run's config.json)."""
     from ..datasets import load_dataset, parse_dataset_spec
     from ..images import read_image
     from ..runtime import preprocess
-    from ..runtime.tiling import tiles_of, worth_tiling
 
     config = run_config(model_path) or {}
     if dataset is None:
@@ -58,13 +54,8 @@ def calibration_set(model_path: Path, img_size: int, samples: int | None = None,
     size = (img_size, img_size)
     arrays = []
     for sample in tqdm(picked, desc="calibration images", unit="image", disable=not progress):
-        rgb = read_image(sample.image)
-        arrays.append(preprocess(rgb, size))
-        if tiles and worth_tiling(*rgb.shape[:2], size):
-            arrays.extend(preprocess(view, size) for view in tiles_of(rgb))
+        arrays.append(preprocess(read_image(sample.image), size).astype(np.float32))
     info = {"dataset": dataset, "split": split, "samples": len(picked), "names": [s.name for s in picked]}
-    if tiles:
-        info["tile_views"] = len(arrays) - len(picked)
     return arrays, info
 
 
@@ -125,8 +116,9 @@ def check_builtin_only(path: Path) -> list[dict]:
 
 def export_tflite(model_path: Path, out: Path, quantize: str = "none", progress: bool = False,
                   io_type: str | None = None, calib_samples: int | None = None, calib_dataset: str | None = None,
-                  calib_split: str | None = None, calib_data_dir: str | None = None, calib_tiles: bool = False,
-                  equalize: bool = True, bias_correction: bool = True, img_size: int | None = None, fmt: str = "tflite") -> ExportResult:
+                  calib_split: str | None = None, calib_data_dir: str | None = None,
+                  equalize: bool = True, bias_correction: bool = True, img_size: int | None = None, fmt: str = "tflite",
+                  threshold: float | None = None, adapt: bool | None = None) -> ExportResult:
     from ..keras_io import at_input_size, load_keras_model
 
     if io_type is not None and io_type not in IO_TYPES:
@@ -135,7 +127,7 @@ def export_tflite(model_path: Path, out: Path, quantize: str = "none", progress:
     calibration, calib_info = None, None
     if quantize == "int8":
         calibration, calib_info = calibration_set(model_path, model.input_shape[1], calib_samples, calib_dataset, calib_split,
-                                                  calib_data_dir, tiles=calib_tiles, progress=progress)
+                                                  calib_data_dir, progress=progress)
         calib_info["io_type"] = io_type or "uint8"
         if equalize:
             from .equalize import equalize_ranges
@@ -160,16 +152,14 @@ def export_tflite(model_path: Path, out: Path, quantize: str = "none", progress:
         probe.write_bytes(data)
         ops = check_builtin_only(probe)
         input_quant, output_quant = _io_quantization(probe)
-    metadata = build_metadata(model_path, model, fmt, quantize, calib_info)
+    metadata = build_metadata(model_path, model, fmt, quantize, calib_info, threshold=threshold, adapt=adapt)
     metadata["input"]["quantization"], metadata["output"]["quantization"] = input_quant, output_quant
     metadata["notes"] = list(notes)
     data = embed_in_tflite(data, metadata)
     atomic_write_bytes(out, data)
     notes.insert(0, f"{len(ops)} ops, all TFLite builtins")
     if calib_info:
-        tile_views = f" and {calib_info['tile_views']} of their tiles" if calib_info.get("tile_views") else ""
-        notes.append(f"calibrated on {calib_info['samples']} images of {calib_info['dataset']}/{calib_info['split']}"
-                     f"{tile_views}")
+        notes.append(f"calibrated on {calib_info['samples']} images of {calib_info['dataset']}/{calib_info['split']}")
         equalized = calib_info.get("equalized")
         if equalized and equalized["channels_scaled"]:
             notes.append(f"ranges equalized after {equalized['pairs']} ReLUs: {equalized['channels_scaled']} of "

@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
 
 from ..errors import SkinsegError
-from ..images import images_in, is_monochrome, load_image, resize_probability, resize_rgb, to_rgb
+from ..images import covered_size, images_in, load_image, resize_rgb, threshold_levels, to_rgb, upsample_levels
 from ..plugins import registry
 from .adapt import adapt_probability
-from .refine import refine_probability
-from .tiling import tiled_probability, worth_tiling
 
 DEFAULT_THRESHOLD = 0.5
 
@@ -29,7 +27,7 @@ DEFAULT_THRESHOLD = 0.5
 class LoadedModel:
     """What every runtime returns: a callable on a float batch plus the file's metadata.
 
-    ``run`` maps (n, H, W, 3) float32 pixels in 0..255 to (n, H, W) skin probabilities.
+    ``run`` maps (n, H, W, 3) pixels in 0..255 (uint8, or float32) to (n, H, W) float32 skin probabilities.
     """
 
     path: Path
@@ -97,13 +95,45 @@ def as_rgb_array(image) -> np.ndarray:
 
 
 def preprocess(image: np.ndarray, input_size: tuple[int, int]) -> np.ndarray:
-    """(H, W, 3) uint8 -> (1, h, w, 3) float32 in 0..255 at the model's input size."""
-    return resize_rgb(image, input_size).astype(np.float32)[None]
+    """(H, W, 3) uint8 -> (1, h, w, 3) uint8 at the model's input size; every runtime takes it as it is
+    (an int8 file's uint8 input needs no conversion at all) or as float pixels in 0..255."""
+    return resize_rgb(image, input_size)[None]
 
 
 def postprocess(probability: np.ndarray, size: tuple[int, int], threshold: float) -> np.ndarray:
     """Model-size probability -> bool mask at (width, height) of the original image."""
-    return resize_probability(probability, size) > threshold
+    width, height = size
+    covered = covered_size(height, width, probability.shape[::-1])
+    return threshold_levels(upsample_levels(probability, size, covered), threshold)
+
+
+@dataclass(frozen=True)
+class InferenceSettings:
+    """How a model's output becomes a mask. Each model file carries its own in its metadata, so a copy
+    of a file runs exactly like the original wherever it goes; an explicit argument overrides it.
+
+    ``adapt`` moves the model's probability by a colour model of the photo (:mod:`.adapt`), at the
+    model's input size.
+    """
+
+    threshold: float = DEFAULT_THRESHOLD
+    adapt: bool = False
+
+    @classmethod
+    def of(cls, metadata: dict) -> InferenceSettings:
+        """The settings a model file's metadata records (its ``output`` section); defaults where it is silent."""
+        output = metadata.get("output") or {}
+        return cls(threshold=float(output.get("threshold", DEFAULT_THRESHOLD)), adapt=bool(output.get("adapt", False)))
+
+    def override(self, **given) -> InferenceSettings:
+        """These settings with every argument that is not None put in their place."""
+        chosen = {key: value for key, value in given.items() if value is not None}
+        if "threshold" in chosen and not 0.0 <= chosen["threshold"] <= 1.0:
+            raise SkinsegError(f"threshold {chosen['threshold']} is outside 0..1; give a skin probability")
+        return replace(self, **chosen)
+
+    def as_metadata(self) -> dict:
+        return asdict(self)
 
 
 class Segmenter:
@@ -112,41 +142,18 @@ class Segmenter:
     >>> seg = Segmenter("model_int8.tflite")          # doctest: +SKIP
     >>> mask = seg.predict("photo.jpg")               # bool (H, W)  # doctest: +SKIP
 
-    ``threshold``, ``tiles`` (tiled inference, :mod:`skinseg.runtime.tiling`), ``adapt`` (the
-    probability moved by the photo's own skin colours, :mod:`skinseg.runtime.adapt`) and ``refine``
-    (edges snapped to the photo's, :mod:`skinseg.runtime.refine`) default to the model's own settings: its
-    metadata, or for a shipped model its entry in models.json. ``monochrome`` is a model (file or
-    shipped name) that black-and-white photos are handed to, loaded on the first such photo: by
-    default the ``monochrome_model`` a shipped entry names (skinseg-lite's: skinseg-lite-camera,
-    trained to find skin without colour); ``False`` keeps them with this model.
+    ``threshold`` and ``adapt`` default to the model file's own settings (:class:`InferenceSettings`).
+    A photo is shrunk to the model's input size once, the model (and colour adaptation) run there, and
+    the probability is brought back to the photo's size as 8-bit levels and thresholded: every step
+    after the model costs time in proportion to the photo's pixels, so each is one fast pass.
     """
 
-    def __init__(self, model: str | os.PathLike, runtime: str | None = None,
-                 num_threads: int | None = None, threshold: float | None = None, tiles: bool | None = None,
-                 refine: bool | None = None, monochrome: str | os.PathLike | bool | None = None,
-                 adapt: bool | None = None):
-        from ..models import resolve_model, shipped_inference
+    def __init__(self, model: str | os.PathLike | None, runtime: str | None = None,
+                 num_threads: int | None = None, threshold: float | None = None, adapt: bool | None = None):
+        from ..models import resolve_model
 
-        path = resolve_model(model)
-        self.model = open_model(path, runtime=runtime, num_threads=num_threads)
-        settings = {**self.model.metadata.get("output", {}), **shipped_inference(path)}
-        self.threshold = threshold if threshold is not None else settings.get("threshold", DEFAULT_THRESHOLD)
-        self.tiles = bool(tiles if tiles is not None else settings.get("tiles", False))
-        self.refine = bool(refine if refine is not None else settings.get("refine", False))
-        self.adapt = bool(adapt if adapt is not None else settings.get("adapt", False))
-        if monochrome is None or monochrome is True:
-            self.monochrome_model = settings.get("monochrome_model")
-            if monochrome and not self.monochrome_model:
-                raise SkinsegError(f"{path}: names no model for black-and-white photos; give one or drop the option")
-        else:
-            self.monochrome_model = monochrome or None
-        if self.monochrome_model:
-            resolve_model(self.monochrome_model)  # a wrong name fails now, not at the first black-and-white photo
-        # the twin runs with what the caller set explicitly and its own defaults for the rest
-        self._twin_options = {"runtime": runtime, "num_threads": num_threads, "threshold": threshold,
-                              "tiles": tiles, "refine": refine, "adapt": adapt}
-        self._twin = None
-        self.monochrome_photos = 0  # how many photos went to the monochrome model
+        self.model = open_model(resolve_model(model), runtime=runtime, num_threads=num_threads)
+        self.settings = InferenceSettings.of(self.model.metadata).override(threshold=threshold, adapt=adapt)
 
     @property
     def metadata(self) -> dict:
@@ -156,38 +163,31 @@ class Segmenter:
     def runtime(self) -> str:
         return self.model.runtime
 
+    def model_probability(self, image) -> np.ndarray:
+        """Skin probability (h, w) float32 at the model's input size, colour adaptation included."""
+        return self._model_probability(as_rgb_array(image))
+
     def probability(self, image) -> np.ndarray:
-        """Skin probability (H, W) float32 at the image's own size."""
+        """Skin probability (H, W) float32 at the image's own size, in steps of 1/255."""
         rgb = as_rgb_array(image)
-        return self._segmenter_for(rgb)._photo_probability(rgb)
+        return self._levels(rgb).astype(np.float32) / 255.0
 
     def predict(self, image) -> np.ndarray:
         """Skin mask (H, W) bool at the image's own size."""
         rgb = as_rgb_array(image)
-        segmenter = self._segmenter_for(rgb)
-        return segmenter._photo_probability(rgb) > segmenter.threshold
+        return threshold_levels(self._levels(rgb), self.settings.threshold)
 
-    def _segmenter_for(self, rgb: np.ndarray) -> Segmenter:
-        """This segmenter, or for a black-and-white photo the model named for them."""
-        if not self.monochrome_model or not is_monochrome(rgb):
-            return self
-        if self._twin is None:
-            self._twin = Segmenter(self.monochrome_model, monochrome=False, **self._twin_options)
-        self.monochrome_photos += 1
-        return self._twin
+    def _model_probability(self, rgb: np.ndarray) -> np.ndarray:
+        small = preprocess(rgb, self.model.input_size)
+        probability = self.model.run(small)[0]
+        if self.settings.adapt:
+            probability = adapt_probability(small[0], probability)
+        return probability
 
-    def _photo_probability(self, rgb: np.ndarray) -> np.ndarray:
-        if self.tiles and worth_tiling(*rgb.shape[:2], self.model.input_size):
-            probability = tiled_probability(rgb, self._probability)
-        else:
-            probability = self._probability(rgb)
-        if self.adapt:
-            probability = adapt_probability(rgb, probability)
-        return refine_probability(rgb, probability) if self.refine else probability
-
-    def _probability(self, rgb: np.ndarray) -> np.ndarray:
-        prob = self.model.run(preprocess(rgb, self.model.input_size))[0]
-        return resize_probability(prob, (rgb.shape[1], rgb.shape[0]))
+    def _levels(self, rgb: np.ndarray) -> np.ndarray:
+        height, width = rgb.shape[:2]
+        covered = covered_size(height, width, self.model.input_size)
+        return upsample_levels(self._model_probability(rgb), (width, height), covered)
 
     def predict_many(self, images: Iterable) -> Iterator[tuple[object, np.ndarray]]:
         """Stream (image, mask) pairs; folders are expanded to the images inside them."""

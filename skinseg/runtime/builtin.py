@@ -102,7 +102,7 @@ def load_savedmodel(path: Path, num_threads=None) -> LoadedModel:
     width, height = metadata.get("input", {}).get("size", [spec.shape[2], spec.shape[1]])
 
     def run(batch):
-        outputs = serve(tf.constant(batch, tf.float32))
+        outputs = serve(tf.constant(batch.astype(np.float32)))
         return np.asarray(next(iter(outputs.values())))[..., 0].astype("float32")
 
     return LoadedModel(path=path, runtime="savedmodel", input_size=(int(width), int(height)), metadata=metadata, run=run)
@@ -117,14 +117,14 @@ def _is_savedmodel(path: Path) -> bool:
 
 
 def load_keras(path: Path, num_threads=None) -> LoadedModel:
-    from ..keras_io import load_keras_model
+    from ..keras_io import keras_metadata, load_keras_model
 
     model = load_keras_model(path)
     _, height, width, _ = model.input_shape
-    metadata = {"output": {"kind": "probability", "threshold": 0.5}, "source": {"format": "keras"}}
+    metadata = {"source": {"format": "keras"}, **keras_metadata(path)}
 
     def run(batch):
-        return model.predict_on_batch(batch)[..., 0].astype("float32")
+        return model.predict_on_batch(batch.astype("float32"))[..., 0].astype("float32")
 
     return LoadedModel(path=path, runtime="keras", input_size=(int(width), int(height)), metadata=metadata, run=run)
 

@@ -21,6 +21,8 @@ def quantize(x: np.ndarray, detail: dict) -> np.ndarray:
     if dtype in (np.float32, np.float16):
         return x.astype(dtype)
     scale, zero_point = detail["quantization"]
+    if x.dtype == dtype and scale == 1.0 and zero_point == 0:
+        return x  # uint8 pixels into a uint8 input of scale 1: already the tensor's values
     info = np.iinfo(dtype)
     return np.clip(np.round(x / scale + zero_point), info.min, info.max).astype(dtype)
 
