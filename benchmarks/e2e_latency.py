@@ -62,13 +62,28 @@ from skinseg.runtime import Segmenter, preprocess
 model, threads, repeats = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 default = Segmenter(model, num_threads=threads)
 plain = Segmenter(model, num_threads=threads, adapt=False, threshold=0.5)
-small = {}
-def call(rgb):  # the interpreter call alone, on the photo already at the model's size
-    key = rgb.shape
-    if key not in small:
-        small[key] = preprocess(rgb, default.model.input_size)
-    default.model.run(small[key])
-steps = {"default": default.predict, "model_only": plain.predict, "model_call": call}
+from skinseg.images import covered_size, threshold_levels, upsample_levels
+size = default.model.input_size
+stages = {}  # each stage's input, made once per photo size, so each stage is timed alone
+def stage_inputs(rgb):
+    if rgb.shape not in stages:
+        small = preprocess(rgb, size)
+        probability = default.model.run(small)[0]
+        covered = covered_size(*rgb.shape[:2], size)
+        levels = upsample_levels(probability, (rgb.shape[1], rgb.shape[0]), covered)
+        stages[rgb.shape] = small, probability, covered, levels
+    return stages[rgb.shape]
+def resize_in(rgb):
+    preprocess(rgb, size)
+def call(rgb):  # the interpreter call with its I/O conversion, on the photo already at the model's size
+    default.model.run(stage_inputs(rgb)[0])
+def resize_back(rgb):
+    _, probability, covered, _ = stage_inputs(rgb)
+    upsample_levels(probability, (rgb.shape[1], rgb.shape[0]), covered)
+def threshold(rgb):
+    threshold_levels(stage_inputs(rgb)[3], default.settings.threshold)
+steps = {"default": default.predict, "model_only": plain.predict, "model_call": call,
+         "stage_resize_in": resize_in, "stage_resize_back": resize_back, "stage_threshold": threshold}
 print(json.dumps({"settings": default.settings.as_metadata(), "runtime": default.runtime}), flush=True)
 serve(steps, repeats)
 """
@@ -147,10 +162,14 @@ def main() -> None:
                      for group, by_name in table.items()},
               "ms_per_test_photo": table.get("test")}
     atomic_write_json(args.out, result)
-    names = list(next(iter(result["ms"].values())))
+    names = [n for n in next(iter(result["ms"].values())) if not n.startswith("stage_")]
     print(f"{'photos':<12}" + "".join(f"{n:>18}" for n in names))
     for group, by_name in result["ms"].items():
         print(f"{group:<12}" + "".join(f"{by_name[n]:>15.1f} ms" for n in names))
+    stages = ["stage_resize_in", "model_call", "stage_resize_back", "stage_threshold"]
+    print("\nwhere skinseg's time goes, ms: resizing in, the model call with its I/O, resizing back, thresholding")
+    for group, by_name in result["ms"].items():
+        print(f"{group:<12}" + "".join(f"{by_name[n]:>18.2f}" for n in stages))
 
 
 if __name__ == "__main__":

@@ -65,6 +65,9 @@ def test_keras_files_carry_settings_and_exports_inherit_them(tmp_path):
     overridden = export_model(source, "tflite", tmp_path / "overridden.tflite", quantize="float16", threshold=0.4)
     assert Segmenter(inherited.path).settings == InferenceSettings(threshold=0.6, adapt=True)
     assert Segmenter(overridden.path).settings == InferenceSettings(threshold=0.4, adapt=True)
+    # an export of a shipped model, by name, carries the shipped file's settings
+    shipped = export_model("skinseg-lite", "tflite", tmp_path / "lite.tflite", quantize="float16")
+    assert Segmenter(shipped.path).settings == Segmenter("skinseg-lite-int8").settings
 
 
 @pytest.mark.parametrize("name", ["skinseg-lite", "skinseg-lite-int8"])
