@@ -50,7 +50,8 @@ def build_metadata(model_path: Path, model, fmt: str, quantize: str, calibration
             "channels": "RGB",
             "range": [0, 255],
             "normalisation": "inside the model: pixels / 255",
-            "resize": "Pillow bilinear to size (reducing_gap 3), aspect not kept; EXIF rotation applied first",
+            "resize": ("box-averaged by whole factors (OpenCV), then Pillow bilinear to size, aspect not kept; "
+                       "EXIF rotation applied first (skinseg.images.resize_rgb)"),
         },
         "output": {"kind": "probability", "activation": "sigmoid",
                    "resize": OUTPUT_RESIZE,

@@ -100,13 +100,6 @@ def preprocess(image: np.ndarray, input_size: tuple[int, int]) -> np.ndarray:
     return resize_rgb(image, input_size)[None]
 
 
-def postprocess(probability: np.ndarray, size: tuple[int, int], threshold: float) -> np.ndarray:
-    """Model-size probability -> bool mask at (width, height) of the original image."""
-    width, height = size
-    covered = covered_size(height, width, probability.shape[::-1])
-    return threshold_levels(upsample_levels(probability, size, covered), threshold)
-
-
 @dataclass(frozen=True)
 class InferenceSettings:
     """How a model's output becomes a mask. Each model file carries its own in its metadata, so a copy
