@@ -113,6 +113,8 @@ def validate(model: str | os.PathLike | None = None, root: str | os.PathLike | N
 def paired_gain(candidate: dict, baseline: dict, metric: str = "f1") -> dict:
     """Per-dataset and macro gain of ``candidate`` over ``baseline`` (two :func:`validate` results),
     paired photo by photo, each with its standard error, so a gain can be told from noise."""
+    if not all(isinstance(r, dict) and "datasets" in r for r in (candidate, baseline)):
+        raise SkinsegError("--against needs a 'skinseg validate --json' result; this is another kind of file")
     rows = {}
     for label, result in candidate["datasets"].items():
         if label not in baseline["datasets"]:

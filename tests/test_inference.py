@@ -148,6 +148,9 @@ def test_validate_cli_prints_the_table_and_needs_its_data(tmp_path):
     again = run_cli("validate", "--only-added", "--dataset", SHARED / "hgr", "--against", tmp_path / "v.json",
                     "--quiet", check=True)
     assert "+0.0000 ± 0.0000" in again.stdout
+    (tmp_path / "other.json").write_text(json.dumps({"per_image_mean": {}}))
+    wrong = run_cli("validate", "--only-added", "--dataset", SHARED / "hgr", "--against", tmp_path / "other.json", "--quiet")
+    assert wrong.returncode == 1 and "skinseg validate --json" in wrong.stderr and "Traceback" not in wrong.stderr
     missing = run_cli("validate")
     assert missing.returncode == 1 and "SKINSEG_DATA" in missing.stderr and "Traceback" not in missing.stderr
     json.loads((tmp_path / "v.json").read_text())
