@@ -154,3 +154,17 @@ def test_validate_cli_prints_the_table_and_needs_its_data(tmp_path):
     missing = run_cli("validate")
     assert missing.returncode == 1 and "SKINSEG_DATA" in missing.stderr and "Traceback" not in missing.stderr
     json.loads((tmp_path / "v.json").read_text())
+
+
+def test_one_segmenter_shared_by_four_threads_gives_the_serial_masks():
+    # A TFLite interpreter keeps its tensors between calls; shared naively, threads raised
+    # "There is at least 1 reference to internal data" or got another photo's mask back.
+    from concurrent.futures import ThreadPoolExecutor
+
+    photos = [read_image(p) for p in sorted((PRATHEEPAN / "Pratheepan_Dataset" / "FamilyPhoto").glob("*.jpg"))[:16]]
+    seg = Segmenter("skinseg-lite-int8", num_threads=1)
+    serial = [seg.predict(photo) for photo in photos]
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(3):
+            for shared, alone in zip(pool.map(seg.predict, photos), serial):
+                np.testing.assert_array_equal(shared, alone)
