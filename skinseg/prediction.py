@@ -46,12 +46,17 @@ def predict_files(model, inputs, out, overlay: bool = False, runtime=None, num_t
     paths = expand_inputs(inputs)
     out = Path(out)
     targets = {}
+    written: dict[Path, Path] = {}  # every file this run writes -> the input that writes it
     for path in paths:
         target = out / f"{path.stem}.png"
-        if target in targets.values():
-            raise SkinsegError(f"{path}: another input also writes {target.name}; rename one of them")
-        if target.exists() and not force:
-            raise SkinsegError(f"{target}: already exists; use --force to overwrite or another --out")
+        # An overlay is an output too: it may not collide with a mask (photo good_overlay.jpg beside
+        # good.jpg) or replace a finished file without --force.
+        for output in (target, out / f"{path.stem}_overlay.png") if overlay else (target,):
+            if output in written:
+                raise SkinsegError(f"{path}: {written[output].name} also writes {output.name}; rename one of them")
+            if output.exists() and not force:
+                raise SkinsegError(f"{output}: already exists; use --force to overwrite or another --out")
+            written[output] = path
         targets[path] = target
     segmenter = Segmenter(model, runtime=runtime, num_threads=num_threads, threshold=threshold, adapt=adapt)
     for path, target in targets.items():

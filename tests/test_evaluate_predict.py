@@ -83,6 +83,27 @@ def test_predict_does_not_overwrite_without_force(tiny_run, tmp_path):
     assert Image.open(out / "sarah.png").size == Image.open(FACES / "sarah.jpg").size
 
 
+def test_an_overlay_never_replaces_a_finished_file_or_another_inputs_mask(tmp_path):
+    import shutil
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    shutil.copy(FACES / "06Apr03Face.jpg", photos / "good.jpg")
+    out = tmp_path / "masks"
+    run_cli("predict", photos, "--out", out, "--overlay", "--quiet", check=True)
+    overlay = (out / "good_overlay.png").read_bytes()
+    (out / "good.png").unlink()  # the mask is gone, the overlay is still a finished file
+    again = run_cli("predict", photos, "--out", out, "--overlay", "--quiet")
+    assert again.returncode == 1 and "good_overlay.png: already exists" in again.stderr
+    assert (out / "good_overlay.png").read_bytes() == overlay and not (out / "good.png").exists()
+    # a photo named good_overlay.jpg would write the mask good_overlay.png, which is good.jpg's overlay
+    shutil.copy(FACES / "06Apr03Face.jpg", photos / "good_overlay.jpg")
+    clash = run_cli("predict", photos, "--out", tmp_path / "other", "--overlay", "--quiet")
+    assert clash.returncode == 1 and "also writes good_overlay.png" in clash.stderr
+    assert not (tmp_path / "other").exists()
+    run_cli("predict", photos, "--out", tmp_path / "plain", "--quiet", check=True)  # without overlays, no clash
+
+
 @pytest.mark.parametrize("content", [b"", b"PK\x03\x04 truncated", b"not a model at all"])
 def test_bad_model_files_give_one_line_errors(tmp_path, content, tiny_run):
     bad = tmp_path / "model.keras"
