@@ -14,7 +14,7 @@ from skinseg.datasets import load_dataset, pratheepan
 from skinseg.datasets.archives import safe_extract
 from skinseg.images import read_image, read_mask
 
-from conftest import PRATHEEPAN, SHARED
+from conftest import PRATHEEPAN, SHARED, run_cli
 
 
 def test_seed_split_is_47_16_15_on_the_real_data():
@@ -122,6 +122,24 @@ def test_fetch_from_zip_verifies_and_caches(tmp_path):
     assert len(load_dataset("pratheepan").split("test")) == 15  # found in the cache
     with pytest.raises(SkinsegError, match="already holds Pratheepan; add --force"):
         pratheepan.import_copy(archive)
+
+
+def test_fetch_into_a_users_folder_keeps_everything_it_did_not_make(tmp_path):
+    # `datasets fetch pratheepan --from good.zip --dest myproject` used to empty myproject first.
+    archive = _zip_of(_copy_pratheepan(tmp_path / "src"), tmp_path / "Face_Dataset.zip")
+    project = tmp_path / "myproject"
+    (project / "notes").mkdir(parents=True)
+    (project / "notes" / "plan.txt").write_text("mine")
+    (project / "train.py").write_text("print('mine')")
+    result = run_cli("datasets", "fetch", "pratheepan", "--from", archive, "--dest", project, "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert (project / "notes" / "plan.txt").read_text() == "mine" and (project / "train.py").exists()
+    assert len(load_dataset("pratheepan", project).split("test")) == 15
+    # --force replaces the dataset's own two folders, and still nothing else
+    again = run_cli("datasets", "fetch", "pratheepan", "--from", archive, "--dest", project, "--force", "--quiet")
+    assert again.returncode == 0, again.stderr
+    assert (project / "notes" / "plan.txt").read_text() == "mine" and (project / "train.py").exists()
+    assert sorted(p.name for p in project.iterdir()) == ["Ground_Truth", "Pratheepan_Dataset", "notes", "train.py"]
 
 
 def test_extraction_rejects_paths_that_leave_the_target(tmp_path):

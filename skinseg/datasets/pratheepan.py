@@ -27,6 +27,7 @@ HOME_PAGE = "http://cs-chan.com/downloads_skin_dataset.html"
 # the per-file manifest, not the archive, is what guarantees the data.
 DEFAULT_URL = "http://cs-chan.com/source/FADS/Face_Dataset.zip"
 SUBSETS = {"face": "FacePhoto", "family": "FamilyPhoto"}
+PARTS = ("Pratheepan_Dataset", "Ground_Truth")  # the two folders the dataset consists of
 
 
 def archive_url() -> str:
@@ -101,7 +102,7 @@ def import_copy(source: str | os.PathLike, dest: Path | None = None, force: bool
                 raise SkinsegError(f"{source}: no Pratheepan_Dataset/ and Ground_Truth/ folders inside")
             target = staging / "data"
             target.mkdir()
-            for part in ("Pratheepan_Dataset", "Ground_Truth"):
+            for part in PARTS:
                 shutil.copytree(root / part, target / part)
         else:
             target = staging / "data"
@@ -111,16 +112,33 @@ def import_copy(source: str | os.PathLike, dest: Path | None = None, force: bool
                 raise SkinsegError(f"{source}: archive has no Pratheepan_Dataset/ and Ground_Truth/ folders")
             target = root
         verify(target)
-        final = staging / "final"
-        final.mkdir()
-        for part in ("Pratheepan_Dataset", "Ground_Truth"):
-            os.replace(target / part, final / part)
-        if dest.exists():
-            shutil.rmtree(dest)
-        os.replace(final, dest)
+        _install(target, dest, staging / "replaced")
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return dest
+
+
+def _install(verified: Path, dest: Path, aside: Path) -> None:
+    """Move the two verified dataset folders into ``dest``. Only those two are ever replaced: anything
+    else in ``dest`` is the user's and stays. A copy they replace is moved aside first and restored
+    if the move fails, so ``dest`` ends with the old copy or the new one, never neither."""
+    dest.mkdir(parents=True, exist_ok=True)
+    aside.mkdir()
+    moved = []
+    try:
+        for part in PARTS:
+            if (dest / part).exists():
+                os.replace(dest / part, aside / part)
+                moved.append(part)
+        for part in PARTS:
+            os.replace(verified / part, dest / part)
+    except OSError as exc:
+        for part in moved:
+            if (dest / part).exists():
+                shutil.rmtree(dest / part, ignore_errors=True)
+            os.replace(aside / part, dest / part)
+        raise SkinsegError(f"{dest}: could not put the dataset in place ({exc.strerror}); the previous copy "
+                           "is unchanged") from None
 
 
 def fetch(url: str | None = None, dest: Path | None = None, force: bool = False,
