@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -19,22 +20,30 @@ def read_sample(sample: Sample) -> tuple[np.ndarray, np.ndarray]:
     return image, read_mask(sample.mask, expected_size=(image.shape[1], image.shape[0]))
 
 
-def predict_samples(segmenter: Segmenter, samples: Sequence[Sample], progress: bool = False):
-    """Yield (sample, predicted mask, true mask) for each sample, masks at the original size."""
+def predict_samples(segmenter: Segmenter, samples: Sequence[Sample], progress: bool = False, desc: str = "scoring"):
+    """Yield (sample, predicted mask, true mask, seconds) for each sample, masks at the original size;
+    seconds is the prediction's end-to-end time, decoding not included (the user's app does that)."""
     from tqdm.auto import tqdm
 
-    for sample in tqdm(samples, desc="scoring", unit="image", disable=not progress):
+    for sample in tqdm(samples, desc=desc, unit="image", disable=not progress):
         image, truth = read_sample(sample)
-        yield sample, segmenter.predict(image), truth
+        start = time.perf_counter()
+        predicted = segmenter.predict(image)
+        yield sample, predicted, truth, time.perf_counter() - start
 
 
-def evaluate_samples(segmenter: Segmenter, samples: Sequence[Sample], progress: bool = False) -> dict:
-    """Per-image, mean and pooled metrics of ``segmenter`` on ``samples``."""
-    names, confusions = [], []
-    for sample, predicted, truth in predict_samples(segmenter, samples, progress):
+def evaluate_samples(segmenter: Segmenter, samples: Sequence[Sample], progress: bool = False,
+                     desc: str = "scoring") -> dict:
+    """Per-image, mean and pooled metrics of ``segmenter`` on ``samples``, and the end-to-end
+    milliseconds per photo (``latency_ms``: median and p90)."""
+    names, confusions, seconds = [], [], []
+    for sample, predicted, truth, elapsed in predict_samples(segmenter, samples, progress, desc):
         names.append(sample.name)
         confusions.append(confusion(predicted, truth))
-    return summarise(names, confusions)
+        seconds.append(elapsed)
+    ms = np.asarray(seconds) * 1000.0
+    latency = {"median": float(np.median(ms)), "p90": float(np.percentile(ms, 90))} if len(ms) else {}
+    return {**summarise(names, confusions), "latency_ms": latency}
 
 
 def evaluate(model: str | os.PathLike, dataset: str = "pratheepan", split: str = "test",

@@ -34,23 +34,27 @@ def shipped_models() -> dict[str, dict]:
             if (base / entry["file"]).exists()}
 
 
+def file_metadata(path: str | os.PathLike) -> dict:
+    """The skinseg metadata a .keras or .tflite file carries ({} if none), read without Keras or an
+    interpreter."""
+    path = Path(path)
+    if path.suffix == ".keras":
+        from .keras_io import keras_metadata
+
+        return keras_metadata(path)
+    if path.suffix == ".tflite":
+        from .tflite_file import read_metadata
+
+        return read_metadata(path) or {}
+    return {}
+
+
 def model_settings(path: str | os.PathLike) -> dict:
     """The inference settings a model file carries in its own metadata (threshold, adapt): the only
     place they live, so a copy of a file runs like the original."""
     from .runtime import InferenceSettings
 
-    path = Path(path)
-    if path.suffix == ".keras":
-        from .keras_io import keras_metadata
-
-        metadata = keras_metadata(path)
-    elif path.suffix == ".tflite":
-        from .tflite_file import read_metadata
-
-        metadata = read_metadata(path) or {}
-    else:
-        metadata = {}
-    return InferenceSettings.of(metadata).as_metadata()
+    return InferenceSettings.of(file_metadata(path)).as_metadata()
 
 
 def resolve_model(model: str | os.PathLike | None) -> Path:

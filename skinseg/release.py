@@ -25,33 +25,25 @@ from .runtime import InferenceSettings
 SHIPPED = Path(__file__).resolve().parent / "shipped"
 
 
-def _output_section(output: dict, settings: InferenceSettings) -> dict:
-    """A file's ``output`` metadata with these settings: what describes the tensor is kept, every
-    inference setting is written anew (a step no longer in the runtime leaves no key behind)."""
-    from .export.metadata import OUTPUT_RESIZE
-
-    kept = {key: output[key] for key in ("kind", "activation", "quantization") if key in output}
-    return {"kind": "probability", "activation": "sigmoid", **kept, "resize": OUTPUT_RESIZE, **settings.as_metadata()}
-
-
 def stamp_settings(path: str | os.PathLike, settings: InferenceSettings) -> None:
-    """Write ``settings`` into a .keras or .tflite file's own metadata, leaving the rest of it as it was."""
+    """Write ``settings`` into a .keras or .tflite file's own metadata, leaving the rest of it as it was.
+    The whole ``output`` section is written anew, so a step no longer in the runtime leaves no key behind."""
+    from .export.metadata import output_metadata
+    from .models import file_metadata
+
     path = Path(path)
-    if path.suffix == ".keras":
-        from .keras_io import keras_metadata, write_keras_metadata
-
-        metadata = keras_metadata(path)
-        metadata["output"] = _output_section(metadata.get("output", {}), settings)
-        write_keras_metadata(path, metadata)
-    elif path.suffix == ".tflite":
-        from .export.metadata import embed_in_tflite
-        from .tflite_file import read_metadata
-
-        metadata = read_metadata(path) or {}
-        metadata["output"] = _output_section(metadata.get("output", {}), settings)
-        atomic_write_bytes(path, embed_in_tflite(path.read_bytes(), metadata))
-    else:
+    if path.suffix not in (".keras", ".tflite"):
         raise SkinsegError(f"{path}: only .keras and .tflite files carry inference settings")
+    metadata = file_metadata(path)
+    metadata["output"] = output_metadata(settings, metadata.get("output", {}).get("quantization"))
+    if path.suffix == ".keras":
+        from .keras_io import write_keras_metadata
+
+        write_keras_metadata(path, metadata)
+    else:
+        from .export.metadata import embed_in_tflite
+
+        atomic_write_bytes(path, embed_in_tflite(path.read_bytes(), metadata))
 
 
 def ship(model: str | os.PathLike, name: str, settings: InferenceSettings, entry: dict,

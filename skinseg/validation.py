@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import os
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +18,8 @@ import numpy as np
 
 from .datasets import load_dataset, parse_dataset_spec
 from .errors import SkinsegError
-from .evaluation import read_sample
-from .metrics import confusion, summarise
+from .evaluation import evaluate_samples
+from .models import DEFAULT_MODEL
 from .runtime import Segmenter
 
 # Folders under the data root, each scored on its validation split (hgr is all validation).
@@ -70,25 +69,10 @@ def suite_datasets(root: str | os.PathLike | None = None, extra: Sequence[str] =
     return entries
 
 
-def _latency(seconds: list[float]) -> dict:
-    ms = np.asarray(seconds) * 1000.0
-    return {"median": float(np.median(ms)), "p90": float(np.percentile(ms, 90))}
-
-
 def score_dataset(segmenter: Segmenter, entry: SuiteDataset, progress: bool = False) -> dict:
     """Per-image scores of ``segmenter`` on one dataset's validation split, and its time per photo."""
-    from tqdm.auto import tqdm
-
     samples = load_dataset(entry.dataset, entry.data_dir).split("val")
-    names, confusions, seconds = [], [], []
-    for sample in tqdm(samples, desc=entry.label, unit="photo", disable=not progress):
-        image, truth = read_sample(sample)  # decoding is not timed: the user's camera or app does it
-        start = time.perf_counter()
-        predicted = segmenter.predict(image)
-        seconds.append(time.perf_counter() - start)
-        names.append(sample.name)
-        confusions.append(confusion(predicted, truth))
-    return {**summarise(names, confusions), "latency_ms": _latency(seconds)}
+    return evaluate_samples(segmenter, samples, progress, desc=entry.label)
 
 
 def validate(model: str | os.PathLike | None = None, root: str | os.PathLike | None = None,
@@ -104,8 +88,6 @@ def validate(model: str | os.PathLike | None = None, root: str | os.PathLike | N
     results = {entry.label: score_dataset(segmenter, entry, progress) for entry in entries}
     macro = {m: float(np.mean([r["per_image_mean"][m] for r in results.values()])) for m in SUITE_METRICS}
     macro["latency_ms_median"] = float(np.median([r["latency_ms"]["median"] for r in results.values()]))
-    from .models import DEFAULT_MODEL
-
     return {"model": str(model or DEFAULT_MODEL), "runtime": segmenter.runtime, "threads": num_threads,
             "settings": segmenter.settings.as_metadata(), "datasets": results, "macro": macro}
 

@@ -41,7 +41,7 @@ def verify(reference: str | os.PathLike, candidate: str | os.PathLike, dataset: 
         ref, rebuilt_at = _keras_at_size(ref, cand.model.input_size, num_threads), list(cand.model.input_size)
     names, ref_conf, cand_conf, agree, matched, masks = [], [], [], [], 0, []
     total = 0
-    for sample, ref_mask, truth in predict_samples(ref, samples, progress):
+    for sample, ref_mask, truth, _ in predict_samples(ref, samples, progress):
         cand_mask = cand.predict(read_image(sample.image))
         names.append(sample.name)
         ref_conf.append(confusion(ref_mask, truth))

@@ -19,6 +19,15 @@ from ..tflite_file import METADATA_NAME
 OUTPUT_RESIZE = "bilinear back to the image size as 8-bit levels (probability x 255), then threshold"
 
 
+def output_metadata(settings, quantization: dict | None = None) -> dict:
+    """The ``output`` section of a file's metadata: how to read the tensor, and the inference settings
+    (an :class:`~skinseg.runtime.InferenceSettings`) the runtime applies to it."""
+    section = {"kind": "probability", "activation": "sigmoid", "resize": OUTPUT_RESIZE, **settings.as_metadata()}
+    if quantization is not None:
+        section["quantization"] = quantization
+    return section
+
+
 def run_config(model_path: Path) -> dict | None:
     """The training configuration of the run the model came from, if its config.json is beside it."""
     config = model_path.parent / "config.json"
@@ -53,9 +62,7 @@ def build_metadata(model_path: Path, model, fmt: str, quantize: str, calibration
             "resize": ("box-averaged by whole factors (OpenCV), then Pillow bilinear to size, aspect not kept; "
                        "EXIF rotation applied first (skinseg.images.resize_rgb)"),
         },
-        "output": {"kind": "probability", "activation": "sigmoid",
-                   "resize": OUTPUT_RESIZE,
-                   **settings.as_metadata()},
+        "output": output_metadata(settings),
         "calibration": calibration,
         "source": {"model": model_path.name, "sha256": sha256_file(model_path), "parameters": int(model.count_params())},
         "training": run_config(model_path),

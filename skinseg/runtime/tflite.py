@@ -6,6 +6,7 @@ The three interpreters share one API; this module adapts it to :class:`LoadedMod
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from pathlib import Path
 
@@ -95,9 +96,7 @@ def load_with(interpreter_class, path: Path, runtime: str, num_threads: int | No
 
     def run(batch: np.ndarray) -> np.ndarray:
         interpreter = interpreter_here()
-        if shared_lock is None:
+        with shared_lock or contextlib.nullcontext():
             return np.stack([invoke(interpreter, image) for image in batch])  # exported graphs have batch 1
-        with shared_lock:
-            return np.stack([invoke(interpreter, image) for image in batch])
 
     return LoadedModel(path=path, runtime=runtime, input_size=(int(width), int(height)), metadata=metadata, run=run)
